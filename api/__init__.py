@@ -1,0 +1,1 @@
+"""api: see ../shared/DESIGN.md for its place in the data flow."""

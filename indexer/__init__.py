@@ -1,0 +1,1 @@
+"""indexer: see ../shared/DESIGN.md for its place in the data flow."""

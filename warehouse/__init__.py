@@ -1,0 +1,1 @@
+"""warehouse: see ../shared/DESIGN.md for its place in the data flow."""

@@ -1,0 +1,1 @@
+"""jobs: see ../shared/DESIGN.md for its place in the data flow."""
