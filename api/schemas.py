@@ -40,9 +40,7 @@ class AsOf(_Model):
     slot: int = Field(description="The newest slot whose rows the response includes")
     commitment: Commitment = Field(description="The commitment of the least final row included")
     indexer_lag_slots: int | None = Field(description="Chain tip slot minus the indexer's cursor slot")
-    indexer_lag_seconds: float | None = Field(
-        description="Seconds between the tip and the cursor's block time"
-    )
+    indexer_lag_seconds: float | None = Field(description="Seconds between the tip and the cursor's block time")
 
 
 class CreatorBalance(_Model):

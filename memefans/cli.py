@@ -16,7 +16,8 @@ __all__ = ["COMMANDS", "main"]
 
 # name -> ("module:function", help). The function takes argv (after the name) and returns an exit code.
 COMMANDS: dict[str, tuple[str, str]] = {
-    # "db": ("warehouse.cli:main", "the warehouse database: up, down, status, url, migrate"),
+    "db": ("warehouse.cli:main", "the warehouse database: up, down, status, url, migrate"),
+    "demo": ("memefans.demo:main", "run the whole platform"),
 }
 
 
