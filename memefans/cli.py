@@ -18,6 +18,7 @@ __all__ = ["COMMANDS", "main"]
 COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("warehouse.cli:main", "the warehouse database: up, down, status, url, migrate"),
     "demo": ("memefans.demo:main", "run the whole platform"),
+    "api": ("api.cli:main", "serve the HTTP API"),
 }
 
 

@@ -1,0 +1,25 @@
+"""Settings of the API process."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from warehouse.settings import WarehouseSettings
+
+__all__ = ["ApiSettings"]
+
+
+class ApiSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MEMEFANS_API_", extra="ignore", frozen=True)
+
+    host: str = Field(default="127.0.0.1", description="Interface to listen on")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port to listen on")
+    extension_origin: str = Field(
+        default="chrome-extension://*",
+        description="Origin allowed by CORS besides the Actions routes; `chrome-extension://*` allows any extension",
+    )
+    rate_limit_per_minute: int = Field(default=6000, ge=1, description="Requests a client IP may make a minute")
+    rate_limit_burst: int = Field(default=600, ge=1, description="Requests a client IP may make at once")
+    cache_max_age: int = Field(default=5, ge=0, description="Cache-Control max-age of data responses, seconds")
+    warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
