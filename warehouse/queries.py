@@ -165,7 +165,7 @@ async def creator_summary(pool: asyncpg.Pool, platform: str, handle: str) -> Cre
             " GREATEST((SELECT max(slot) FROM gifts g WHERE g.creator = b.creator),"
             "          (SELECT max(slot) FROM withdrawals w WHERE w.creator = b.creator),"
             "          (SELECT slot FROM creators c WHERE c.creator = b.creator)) AS max_slot"
-            " FROM creator_balances b WHERE b.platform = $1 AND lower(b.handle) = lower($2)",
+            " FROM creator_balances b WHERE b.platform = $1 AND b.handle_key = lower($2)",
             platform,
             handle,
         )

@@ -445,54 +445,50 @@ FACT_TABLES = (creator_bindings, gifts, withdrawals, batch_payouts, admin_action
 
 # -- views: balances that the jobs, the API and the dashboards all read; they must stay exact ----------
 
+# Per-creator LATERAL sums, so that a filter on a creator (platform, handle_key) reaches the gift index
+# instead of aggregating every creator's gifts first.
 _CREATOR_BALANCES = """
 CREATE VIEW creator_balances AS
-SELECT c.platform, c.handle, c.creator, b.authority,
-       COALESCE(g.gifted, 0) AS gifted,
-       COALESCE(g.fees, 0) AS fees,
-       COALESCE(w.withdrawn, 0) AS withdrawn,
-       COALESCE(g.gifted, 0) - COALESCE(g.fees, 0) - COALESCE(w.withdrawn, 0) AS balance,
-       COALESCE(g.gift_count, 0) AS gift_count,
-       COALESCE(g.settled_gifted, 0) - COALESCE(g.settled_fees, 0) - COALESCE(w.settled_withdrawn, 0)
-           AS settled_balance
+SELECT c.platform, c.handle, c.handle_key, c.creator, b.authority,
+       g.gifted, g.fees, w.withdrawn,
+       g.gifted - g.fees - w.withdrawn AS balance,
+       g.gift_count,
+       g.settled_gifted - g.settled_fees - w.settled_withdrawn AS settled_balance
 FROM creators c
 LEFT JOIN LATERAL (
     SELECT cb.authority FROM creator_bindings cb WHERE cb.creator = c.creator
     ORDER BY cb.slot DESC, cb.tx_index DESC NULLS LAST, cb.signature DESC LIMIT 1
 ) b ON true
-LEFT JOIN (
-    SELECT creator, sum(amount) AS gifted, sum(fee) AS fees, count(*) AS gift_count,
+CROSS JOIN LATERAL (
+    SELECT COALESCE(sum(amount), 0) AS gifted, COALESCE(sum(fee), 0) AS fees, count(*) AS gift_count,
            COALESCE(sum(amount) FILTER (WHERE commitment = 'finalized'), 0) AS settled_gifted,
            COALESCE(sum(fee) FILTER (WHERE commitment = 'finalized'), 0) AS settled_fees
-    FROM gifts WHERE mint IS NULL GROUP BY creator
-) g ON g.creator = c.creator
-LEFT JOIN (
-    SELECT creator, sum(amount) AS withdrawn,
+    FROM gifts WHERE creator = c.creator AND mint IS NULL
+) g
+CROSS JOIN LATERAL (
+    SELECT COALESCE(sum(amount), 0) AS withdrawn,
            COALESCE(sum(amount) FILTER (WHERE commitment = 'finalized'), 0) AS settled_withdrawn
-    FROM withdrawals WHERE mint IS NULL GROUP BY creator
-) w ON w.creator = c.creator
+    FROM withdrawals WHERE creator = c.creator AND mint IS NULL
+) w
 """
 
 _CREATOR_TOKEN_BALANCES = """
 CREATE VIEW creator_token_balances AS
-SELECT c.platform, c.handle, c.creator, m.mint,
-       COALESCE(g.gifted, 0) AS gifted,
-       COALESCE(g.fees, 0) AS fees,
-       COALESCE(w.withdrawn, 0) AS withdrawn,
-       COALESCE(g.gifted, 0) - COALESCE(g.fees, 0) - COALESCE(w.withdrawn, 0) AS balance
-FROM (
-    SELECT creator, mint FROM gifts WHERE mint IS NOT NULL
-    UNION SELECT creator, mint FROM withdrawals WHERE mint IS NOT NULL
+SELECT c.platform, c.handle, c.handle_key, c.creator, m.mint,
+       g.gifted, g.fees, w.withdrawn,
+       g.gifted - g.fees - w.withdrawn AS balance
+FROM creators c
+CROSS JOIN LATERAL (
+    SELECT mint FROM gifts WHERE creator = c.creator AND mint IS NOT NULL
+    UNION SELECT mint FROM withdrawals WHERE creator = c.creator AND mint IS NOT NULL
 ) m
-JOIN creators c ON c.creator = m.creator
-LEFT JOIN (
-    SELECT creator, mint, sum(amount) AS gifted, sum(fee) AS fees
-    FROM gifts WHERE mint IS NOT NULL GROUP BY creator, mint
-) g ON g.creator = m.creator AND g.mint = m.mint
-LEFT JOIN (
-    SELECT creator, mint, sum(amount) AS withdrawn
-    FROM withdrawals WHERE mint IS NOT NULL GROUP BY creator, mint
-) w ON w.creator = m.creator AND w.mint = m.mint
+CROSS JOIN LATERAL (
+    SELECT COALESCE(sum(amount), 0) AS gifted, COALESCE(sum(fee), 0) AS fees
+    FROM gifts WHERE creator = c.creator AND mint = m.mint
+) g
+CROSS JOIN LATERAL (
+    SELECT COALESCE(sum(amount), 0) AS withdrawn FROM withdrawals WHERE creator = c.creator AND mint = m.mint
+) w
 """
 
 # name -> CREATE statement, in creation order; migrations create and drop them.

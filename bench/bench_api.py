@@ -1,0 +1,141 @@
+"""Creator-endpoint throughput and latency under concurrent load from a second process.
+
+Starts PostgreSQL (embedded, temporary), seeds 1,000 creators with 100 gifts each, serves the API with
+uvicorn in a subprocess, and drives GET /v1/creators/{platform}/{handle} from this process with httpx at a
+fixed offered rate. The baseline is GET /metrics on the same server (no database work), measured the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from warehouse.db import upgrade
+from warehouse.server import EmbeddedServer
+
+CREATORS = 1_000
+GIFTS_PER_CREATOR = 100
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def seed(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.copy_records_to_table(
+            "creators",
+            columns=["creator", "platform", "handle", "handle_key", "signature", "slot", "commitment"],
+            records=[(f"C{i:043d}", "x", f"h{i}", f"h{i}", f"reg{i}", 1, "finalized") for i in range(CREATORS)],
+        )
+        rows = [
+            (f"g{i}-{j}", "0", 0, 10 + j, "finalized", f"C{i:043d}", f"F{j:043d}", 1_000_000 + j, 25_000)
+            for i in range(CREATORS)
+            for j in range(GIFTS_PER_CREATOR)
+        ]
+        await conn.copy_records_to_table(
+            "gifts",
+            columns=["signature", "ix_path", "event_index", "slot", "commitment", "creator", "fan", "amount", "fee"],
+            records=rows,
+        )
+        await conn.execute("INSERT INTO cursors (name, slot, details) VALUES ('gift_pool', 200, '{\"tip_slot\": 201}')")
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+
+
+async def load(base: str, paths: list[str], rate: float, seconds: float) -> tuple[list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=5) as client:
+
+        async def one(path: str) -> None:
+            nonlocal errors
+            started = time.perf_counter()
+            response = await client.get(path)
+            latencies.append(time.perf_counter() - started)
+            errors += response.status_code != 200
+
+        tasks = []
+        start = time.perf_counter()
+        n = int(rate * seconds)
+        for i in range(n):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(paths[i % len(paths)])))
+        await asyncio.gather(*tasks)
+    return latencies, errors
+
+
+def report(label: str, latencies: list[float], errors: int, elapsed: float) -> None:
+    q = statistics.quantiles(latencies, n=100)
+    print(
+        f"{label:<28} {len(latencies) / elapsed:8.0f} req/s  p50 {q[49] * 1000:6.2f} ms  "
+        f"p99 {q[98] * 1000:6.2f} ms  errors {errors}"
+    )
+
+
+def main() -> None:
+    root = Path(tempfile.mkdtemp(prefix="memefans-bench-api-"))
+    root.chmod(0o755)
+    server = EmbeddedServer(root=root / "pg", port=free_port())
+    server.up()
+    api_port = free_port()
+    proc = None
+    try:
+        url = server.url()
+        upgrade(url)
+        asyncio.run(seed(url))
+        env = dict(os.environ, DATABASE_URL=url, MEMEFANS_API_RATE_LIMIT_PER_MINUTE="10000000",
+                   MEMEFANS_API_RATE_LIMIT_BURST="1000000")  # fmt: skip
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "memefans", "api", "--port", str(api_port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{api_port}"
+        for _ in range(100):
+            try:
+                httpx.get(base + "/v1/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        paths = [f"/v1/creators/x/h{i}" for i in random.Random(7).sample(range(CREATORS), 200)]
+        print(f"seeded {CREATORS} creators x {GIFTS_PER_CREATOR} gifts; uvicorn, 1 worker; load from this process")
+        for rate in (100, 300, 500):
+            started = time.perf_counter()
+            lat, err = asyncio.run(load(base, ["/metrics"], rate, 5))
+            report(f"baseline /metrics @{rate}/s", lat, err, time.perf_counter() - started)
+            started = time.perf_counter()
+            lat, err = asyncio.run(load(base, paths, rate, 5))
+            report(f"creator @{rate}/s offered", lat, err, time.perf_counter() - started)
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
+        server.down()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
