@@ -1,0 +1,205 @@
+"""The local chain: LiteSVM executing transactions, wrapped in slots, commitment and a transaction history.
+
+A transaction executes at once and belongs to the current slot. A slot is `processed` while current,
+`confirmed` one slot later and `finalized` `finality_depth` slots later; block time advances with the
+slots and the Clock sysvar follows, so programs see the same time the RPC reports. Blockhashes stay
+valid for 150 slots as on a real cluster (LiteSVM's own check knows only the newest one, so we check).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from solders.account import Account
+from solders.hash import Hash
+from solders.keypair import Keypair
+from solders.litesvm import LiteSVM
+from solders.message import Message
+from solders.pubkey import Pubkey
+from solders.system_program import ID as SYSTEM_PROGRAM_ID
+from solders.system_program import TransferParams, transfer
+from solders.transaction import Transaction, VersionedTransaction
+from solders.transaction_metadata import FailedTransactionMetadata, TransactionMetadata
+
+__all__ = ["BLOCKHASH_VALIDITY", "Chain", "ChainError", "Executed", "Slot"]
+
+BLOCKHASH_VALIDITY = 150
+FIRST_SLOT = 1
+FAUCET_LAMPORTS = 500_000_000 * 10**9
+
+AnyTransaction = Transaction | VersionedTransaction
+
+
+class ChainError(Exception):
+    """A transaction the chain refuses before executing it (its RPC error code is `code`)."""
+
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.data = data
+
+
+@dataclass(frozen=True)
+class Executed:
+    """One executed transaction (successful or failed) with what getTransaction reports about it."""
+
+    signature: str
+    slot: int
+    index: int
+    block_time: int
+    transaction: VersionedTransaction
+    account_keys: tuple[Pubkey, ...]
+    err: Any  # the RPC JSON form, None on success
+    logs: tuple[str, ...]
+    inner_instructions: tuple[tuple[Any, ...], ...]  # per top-level instruction: InnerInstruction objects
+    compute_units: int
+    fee: int
+    pre_balances: tuple[int, ...]
+    post_balances: tuple[int, ...]
+
+
+@dataclass
+class Slot:
+    slot: int
+    parent: int
+    block_time: int
+    blockhash: str
+    previous_blockhash: str
+    transactions: list[str] = field(default_factory=list)
+
+
+class Chain:
+    def __init__(self, *, slot_ms: int = 400, finality_depth: int = 32, genesis_time: int | None = None) -> None:
+        self.svm = LiteSVM().with_blockhash_check(False).with_transaction_history(0)
+        self.slot_ms = slot_ms
+        self.finality_depth = finality_depth
+        self.genesis_time = int(time.time()) if genesis_time is None else genesis_time
+        self.slots: dict[int, Slot] = {}
+        self.transactions: dict[str, Executed] = {}
+        self.by_address: dict[str, list[str]] = {}  # address -> signatures, oldest first
+        self._recent: deque[str] = deque(maxlen=BLOCKHASH_VALIDITY)
+        self.slot = FIRST_SLOT - 1
+        self.faucet = Keypair.from_seed(hashlib.sha256(b"memefans-localnet-faucet").digest())
+        self.svm.set_account(self.faucet.pubkey(), Account(FAUCET_LAMPORTS, b"", SYSTEM_PROGRAM_ID, False, 0))
+        self.advance()
+
+    # -- time ------------------------------------------------------------------------------------------
+
+    def block_time(self, slot: int) -> int:
+        return self.genesis_time + (slot - FIRST_SLOT) * self.slot_ms // 1000
+
+    def advance(self) -> Slot:
+        """Produce the next slot: a new blockhash, the clock moved on."""
+        parent = self.slot
+        self.slot += 1
+        self.svm.warp_to_slot(self.slot)
+        clock = self.svm.get_clock()
+        clock.unix_timestamp = self.block_time(self.slot)
+        self.svm.set_clock(clock)
+        previous = self.slots[parent].blockhash if parent in self.slots else str(Hash.default())
+        seed = hashlib.sha256(f"memefans-localnet:{self.genesis_time}:{self.slot}".encode()).digest()
+        blockhash = str(Hash(seed))
+        self._recent.append(blockhash)
+        produced = Slot(self.slot, parent, self.block_time(self.slot), blockhash, previous)
+        self.slots[self.slot] = produced
+        return produced
+
+    @property
+    def confirmed_slot(self) -> int:
+        return max(FIRST_SLOT, self.slot - 1)
+
+    @property
+    def finalized_slot(self) -> int:
+        return max(FIRST_SLOT, self.slot - self.finality_depth)
+
+    def slot_for(self, commitment: str | None) -> int:
+        return {"processed": self.slot, "confirmed": self.confirmed_slot}.get(
+            commitment or "finalized", self.finalized_slot
+        )
+
+    def status_of(self, slot: int) -> str:
+        if slot <= self.finalized_slot:
+            return "finalized"
+        return "confirmed" if slot <= self.confirmed_slot else "processed"
+
+    @property
+    def latest_blockhash(self) -> str:
+        return self._recent[-1]
+
+    def blockhash_valid(self, blockhash: str) -> bool:
+        return blockhash in self._recent
+
+    def last_valid_block_height(self) -> int:
+        return self.slot + BLOCKHASH_VALIDITY
+
+    # -- transactions ----------------------------------------------------------------------------------
+
+    def check(self, tx: VersionedTransaction) -> None:
+        if str(tx.signatures[0]) in self.transactions:
+            raise ChainError(-32002, "Transaction simulation failed: This transaction has already been processed")
+        if not self.blockhash_valid(str(tx.message.recent_blockhash)):
+            raise ChainError(-32002, "Transaction simulation failed: Blockhash not found")
+        if not tx.verify_with_results() or not all(tx.verify_with_results()):
+            raise ChainError(-32003, "Transaction signature verification failure")
+
+    def simulate(self, tx: VersionedTransaction) -> Any:
+        return self.svm.simulate_transaction(tx)
+
+    def send(self, tx: VersionedTransaction) -> Executed:
+        self.check(tx)
+        keys = tuple(tx.message.account_keys)
+        pre = tuple(self.svm.get_balance(k) or 0 for k in keys)
+        result = self.svm.send_transaction(tx)
+        if isinstance(result, FailedTransactionMetadata):
+            meta: TransactionMetadata = result.meta()
+            err: Any = _err_json(result)
+        else:
+            meta, err = result, None
+        post = tuple(self.svm.get_balance(k) or 0 for k in keys)
+        current = self.slots[self.slot]
+        executed = Executed(
+            signature=str(meta.signature()),
+            slot=self.slot,
+            index=len(current.transactions),
+            block_time=current.block_time,
+            transaction=tx,
+            account_keys=keys,
+            err=err,
+            logs=tuple(meta.logs()),
+            inner_instructions=tuple(tuple(inner) for inner in meta.inner_instructions()),
+            compute_units=meta.compute_units_consumed(),
+            fee=meta.fee(),
+            pre_balances=pre,
+            post_balances=post,
+        )
+        self.transactions[executed.signature] = executed
+        current.transactions.append(executed.signature)
+        for key in keys:
+            self.by_address.setdefault(str(key), []).append(executed.signature)
+        return executed
+
+    def airdrop(self, pubkey: Pubkey, lamports: int) -> Executed:
+        """Credit lamports as a real faucet does: a system transfer from the faucet, recorded like any other."""
+        message = Message.new_with_blockhash(
+            [transfer(TransferParams(from_pubkey=self.faucet.pubkey(), to_pubkey=pubkey, lamports=lamports))],
+            self.faucet.pubkey(),
+            Hash.from_string(self.latest_blockhash),
+        )
+        return self.send(VersionedTransaction(message, [self.faucet]))
+
+    def get(self, signature: str) -> Executed | None:
+        return self.transactions.get(signature)
+
+
+def _err_json(result: FailedTransactionMetadata) -> Any:
+    return json.loads(result.to_json())["err"]
+
+
+def as_versioned(tx: AnyTransaction) -> VersionedTransaction:
+    return tx if isinstance(tx, VersionedTransaction) else VersionedTransaction.from_legacy(tx)

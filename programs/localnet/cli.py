@@ -1,0 +1,31 @@
+"""`memefans localnet`: serve the local chain until Ctrl-C (the local chain's composition root)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+
+from programs.localnet.chain import Chain
+from programs.localnet.server import run_localnet
+
+__all__ = ["main"]
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    chain = Chain(slot_ms=args.slot_ms, finality_depth=args.finality_depth)
+    async with run_localnet(rpc_port=args.rpc_port, ws_port=args.ws_port, slot_ms=args.slot_ms, chain=chain) as net:
+        print(f"JSON-RPC: {net.rpc_url}\nPubSub:   {net.ws_url}\nfaucet:   {chain.faucet.pubkey()}", flush=True)
+        await asyncio.Event().wait()
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="memefans localnet", description="A local Solana chain over LiteSVM.")
+    parser.add_argument("--rpc-port", type=int, default=8899)
+    parser.add_argument("--ws-port", type=int, default=8900)
+    parser.add_argument("--slot-ms", type=int, default=400, help="milliseconds a slot lasts")
+    parser.add_argument("--finality-depth", type=int, default=32, help="slots until a slot is finalized")
+    args = parser.parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args))
+    return 0

@@ -1,0 +1,208 @@
+"""The local chain's servers: HTTP JSON-RPC (Starlette on uvicorn) and the PubSub websocket, one event loop.
+
+The chain is touched only from the event loop, so no locks are needed: RPC calls, the slot clock and
+notifications take turns. `run_localnet()` is the API tests and the demo use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+import websockets
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from programs.localnet.chain import Chain, Executed
+from programs.localnet.rpc import INVALID_PARAMS, MAX_BODY, RpcHandler
+
+__all__ = ["Localnet", "run_localnet"]
+
+_COMMITMENTS = ("processed", "confirmed", "finalized")
+
+
+@dataclass
+class _Subscription:
+    kind: str
+    commitment: str
+    send: Any  # the websocket connection
+    mentions: str | None = None
+    signature: str | None = None
+
+
+@dataclass
+class Localnet:
+    """A running local chain: its chain, URLs and the subscriptions of connected clients."""
+
+    chain: Chain
+    rpc_port: int
+    ws_port: int
+    subscriptions: dict[int, _Subscription] = field(default_factory=dict)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def rpc_url(self) -> str:
+        return f"http://127.0.0.1:{self.rpc_port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.ws_port}"
+
+    # -- notifications ---------------------------------------------------------------------------------
+
+    async def _notify(self, sub_id: int, sub: _Subscription, method: str, result: Any) -> None:
+        message = {"jsonrpc": "2.0", "method": method, "params": {"result": result, "subscription": sub_id}}
+        with contextlib.suppress(websockets.ConnectionClosed):
+            await sub.send.send(json.dumps(message))
+
+    async def transactions_reached(self, executed: list[Executed], commitment: str) -> None:
+        """Tell subscribers at `commitment` about transactions that just reached it."""
+        for sub_id, sub in list(self.subscriptions.items()):
+            if sub.commitment != commitment:
+                continue
+            for tx in executed:
+                context = {"slot": tx.slot}
+                if sub.kind == "logs" and (sub.mentions is None or sub.mentions in {str(k) for k in tx.account_keys}):
+                    value = {"signature": tx.signature, "err": tx.err, "logs": list(tx.logs)}
+                    await self._notify(sub_id, sub, "logsNotification", {"context": context, "value": value})
+                elif sub.kind == "signature" and sub.signature == tx.signature:
+                    await self._notify(
+                        sub_id, sub, "signatureNotification", {"context": context, "value": {"err": tx.err}}
+                    )
+                    self.subscriptions.pop(sub_id, None)  # signature subscriptions end after one notification
+
+    async def on_executed(self, executed: Executed) -> None:
+        await self.transactions_reached([executed], "processed")
+
+    async def tick(self) -> None:
+        produced = self.chain.advance()
+        for sub_id, sub in list(self.subscriptions.items()):
+            if sub.kind == "slot":
+                result = {"parent": produced.parent, "root": self.chain.finalized_slot, "slot": produced.slot}
+                await self._notify(sub_id, sub, "slotNotification", result)
+        for commitment, slot in (("confirmed", self.chain.confirmed_slot), ("finalized", self.chain.finalized_slot)):
+            block = self.chain.slots.get(slot)
+            if block is not None and block.slot != produced.slot:
+                await self.transactions_reached([self.chain.transactions[s] for s in block.transactions], commitment)
+
+    # -- PubSub protocol -------------------------------------------------------------------------------
+
+    async def _pubsub(self, connection: Any) -> None:
+        owned: set[int] = set()
+        try:
+            async for raw in connection:
+                reply = self._pubsub_request(raw, connection, owned)
+                await connection.send(json.dumps(reply))
+        except websockets.ConnectionClosed:
+            pass
+        finally:
+            for sub_id in owned:
+                self.subscriptions.pop(sub_id, None)
+
+    def _pubsub_request(self, raw: Any, connection: Any, owned: set[int]) -> dict[str, Any]:
+        try:
+            request = json.loads(raw)
+            method, params, ident = request["method"], request.get("params", []), request.get("id")
+        except (ValueError, KeyError, TypeError):
+            return {"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": None}
+        kind = {"slotSubscribe": "slot", "logsSubscribe": "logs", "signatureSubscribe": "signature"}.get(method)
+        if kind is not None:
+            config = next((p for p in params if isinstance(p, dict)), {})
+            commitment = config.get("commitment", "finalized")
+            if commitment not in _COMMITMENTS:
+                return _error(ident, INVALID_PARAMS, f"Invalid params: unknown commitment {commitment}")
+            sub = _Subscription(kind, commitment, connection)
+            if kind == "logs":
+                target = params[0] if params else "all"
+                if (
+                    isinstance(target, dict)
+                    and isinstance(target.get("mentions"), list)
+                    and len(target["mentions"]) == 1
+                ):
+                    sub.mentions = target["mentions"][0]
+                elif target not in ("all", "allWithVotes"):
+                    return _error(ident, INVALID_PARAMS, "Invalid params: expected 'all' or {mentions: [one pubkey]}")
+            if kind == "signature":
+                if not params or not isinstance(params[0], str):
+                    return _error(ident, INVALID_PARAMS, "Invalid params: missing signature")
+                sub.signature = params[0]
+            sub_id = next(self._ids)
+            self.subscriptions[sub_id] = sub
+            owned.add(sub_id)
+            return {"jsonrpc": "2.0", "result": sub_id, "id": ident}
+        if method in ("slotUnsubscribe", "logsUnsubscribe", "signatureUnsubscribe"):
+            target_id = params[0] if params else None
+            found = target_id in owned and self.subscriptions.pop(target_id, None) is not None
+            owned.discard(target_id)
+            if not found:
+                return _error(ident, INVALID_PARAMS, "Invalid subscription id.")
+            return {"jsonrpc": "2.0", "result": True, "id": ident}
+        return _error(ident, -32601, "Method not found")
+
+
+def _error(ident: Any, code: int, message: str) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "error": {"code": code, "message": message}, "id": ident}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.asynccontextmanager
+async def run_localnet(
+    *, rpc_port: int = 0, ws_port: int = 0, slot_ms: int = 400, finality_depth: int = 32, chain: Chain | None = None
+) -> AsyncIterator[Localnet]:
+    """Serve a chain on 127.0.0.1 (port 0: a free one) until the block exits."""
+    chain = chain or Chain(slot_ms=slot_ms, finality_depth=finality_depth)
+    net = Localnet(chain, rpc_port or _free_port(), ws_port or _free_port())
+    executed_queue: asyncio.Queue[Executed] = asyncio.Queue()
+    handler = RpcHandler(chain, on_executed=executed_queue.put_nowait)
+
+    async def rpc(request: Request) -> Response:
+        declared = int(request.headers.get("content-length") or 0)
+        if declared > MAX_BODY:
+            return JSONResponse(
+                {"jsonrpc": "2.0", "error": {"code": -32600, "message": "request too large"}, "id": None}, 413
+            )
+        body = await request.body()
+        result = handler.handle(body)
+        while not executed_queue.empty():
+            await net.on_executed(executed_queue.get_nowait())
+        status = 413 if isinstance(result, dict) and "larger than" in str(result.get("error", {})) else 200
+        return JSONResponse(result, status_code=status)
+
+    async def clock() -> None:
+        while True:
+            await asyncio.sleep(slot_ms / 1000)
+            await net.tick()
+
+    app = Starlette(routes=[Route("/", rpc, methods=["POST"])])
+    config = uvicorn.Config(app, host="127.0.0.1", port=net.rpc_port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    server_task = asyncio.create_task(server.serve())
+    ws_server = await websockets.serve(net._pubsub, "127.0.0.1", net.ws_port, max_size=MAX_BODY)
+    while not server.started:
+        if server_task.done():
+            await server_task
+        await asyncio.sleep(0.01)
+    clock_task = asyncio.create_task(clock())
+    try:
+        yield net
+    finally:
+        clock_task.cancel()
+        ws_server.close()
+        await ws_server.wait_closed()
+        server.should_exit = True
+        await server_task

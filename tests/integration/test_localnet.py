@@ -1,0 +1,226 @@
+"""The local chain through standard clients: solana-py's AsyncClient and websocket client over real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Confirmed, Finalized, Processed
+from solana.rpc.models import TxOpts
+from solana.rpc.websocket_api import SolanaWsClient
+from solders.keypair import Keypair
+from solders.message import Message
+from solders.pubkey import Pubkey
+from solders.rpc.config import RpcTransactionLogsFilterMentions
+from solders.rpc.responses import GetTransactionResp
+from solders.system_program import TransferParams, transfer
+from solders.transaction import VersionedTransaction
+
+from programs.localnet.server import Localnet, run_localnet
+
+SLOT_MS = 50
+
+
+@pytest.fixture
+async def net() -> AsyncIterator[Localnet]:
+    async with run_localnet(slot_ms=SLOT_MS, finality_depth=4) as running:
+        yield running
+
+
+@pytest.fixture
+async def client(net: Localnet) -> AsyncIterator[AsyncClient]:
+    async with AsyncClient(net.rpc_url) as rpc:
+        yield rpc
+
+
+async def funded(client: AsyncClient, lamports: int = 5 * 10**9) -> Keypair:
+    keypair = Keypair()
+    signature = (await client.request_airdrop(keypair.pubkey(), lamports)).value
+    statuses = (await client.get_signature_statuses([signature])).value
+    assert statuses[0] is not None and statuses[0].err is None
+    return keypair
+
+
+async def send_transfer(client: AsyncClient, payer: Keypair, to: Pubkey, lamports: int, **opts: bool) -> str:
+    blockhash = (await client.get_latest_blockhash()).value.blockhash
+    message = Message.new_with_blockhash(
+        [transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=lamports))],
+        payer.pubkey(),
+        blockhash,
+    )
+    response = await client.send_raw_transaction(bytes(VersionedTransaction(message, [payer])), TxOpts(**opts))
+    return str(response.value)
+
+
+async def raw(net: Localnet, method: str, params: list[object]) -> dict[str, object]:
+    async with httpx.AsyncClient(base_url=net.rpc_url) as http:
+        body = (await http.post("/", json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params})).json()
+    result: dict[str, object] = body["result"]
+    return result
+
+
+async def wait_for_slot(client: AsyncClient, slot: int, commitment: object = Finalized) -> None:
+    for _ in range(400):
+        if (await client.get_slot(commitment)).value >= slot:  # type: ignore[arg-type]
+            return
+        await asyncio.sleep(SLOT_MS / 1000)
+    raise AssertionError(f"slot {slot} never reached")
+
+
+async def test_cluster_methods(client: AsyncClient, net: Localnet) -> None:
+    assert (await client.get_version()).value.solana_core
+    assert await client.is_connected()
+    processed = (await client.get_slot(Processed)).value
+    finalized = (await client.get_slot(Finalized)).value
+    assert processed >= finalized
+    assert (await client.get_block_height(Processed)).value == processed
+    blockhash = (await client.get_latest_blockhash()).value
+    valid = await raw(net, "isBlockhashValid", [str(blockhash.blockhash)])
+    assert valid["value"] is True
+    assert (await raw(net, "isBlockhashValid", ["11111111111111111111111111111111"]))["value"] is False
+    assert (await client.get_minimum_balance_for_rent_exemption(0)).value == 890880
+    assert (await client.get_first_available_block()).value == 1
+    assert (await client.get_genesis_hash()).value
+
+
+async def test_transfer_round_trip(client: AsyncClient) -> None:
+    payer = await funded(client)
+    receiver = Keypair().pubkey()
+    signature = await send_transfer(client, payer, receiver, 1_234_567)
+
+    assert (await client.get_balance(receiver, Processed)).value == 1_234_567
+    accounts = (await client.get_multiple_accounts([receiver, payer.pubkey()], Processed)).value
+    assert accounts[0] is not None and accounts[0].lamports == 1_234_567
+    info = (await client.get_account_info(payer.pubkey(), Processed)).value
+    assert info is not None and info.lamports == 5 * 10**9 - 1_234_567 - 5000
+
+    tx = await client.get_transaction(signature_from(signature), "json", Confirmed, 0)
+    assert tx.value is None or tx.value.slot > 0  # may not be confirmed yet
+    slot = (await client.get_signature_statuses([signature_from(signature)])).value[0].slot  # type: ignore[union-attr]
+    await wait_for_slot(client, slot)
+    resp = await client.get_transaction(signature_from(signature), "json", Finalized, 0)
+    assert isinstance(resp, GetTransactionResp) and resp.value is not None
+    meta = resp.value.transaction.meta
+    assert meta is not None and meta.fee == 5000 and meta.err is None
+    assert meta.post_balances[1] - meta.pre_balances[1] == 1_234_567
+    assert "Program 11111111111111111111111111111111 success" in (meta.log_messages or [])
+    assert meta.compute_units_consumed == 150
+
+    status = (await client.get_signature_statuses([signature_from(signature)])).value[0]
+    assert status is not None and str(status.confirmation_status) == "TransactionConfirmationStatus.Finalized"
+
+    history = (await client.get_signatures_for_address(receiver)).value
+    assert [str(h.signature) for h in history] == [signature]
+    assert history[0].block_time is not None and history[0].slot == slot
+
+    blocks = (await client.get_blocks(slot, slot)).value
+    assert blocks == [slot]
+    block = (await client.get_block(slot, "json", 0)).value
+    assert signature in [str(t.transaction.signatures[0]) for t in block.transactions]  # type: ignore[union-attr]
+
+
+def signature_from(text: str) -> object:
+    from solders.signature import Signature
+
+    return Signature.from_string(text)
+
+
+async def test_failed_transaction_is_recorded_and_preflight_refuses(client: AsyncClient) -> None:
+    payer = await funded(client, 10**9)
+    with pytest.raises(Exception, match="simulation failed"):
+        await send_transfer(client, payer, Keypair().pubkey(), 10**12)
+    signature = await send_transfer(client, payer, Keypair().pubkey(), 10**12, skip_preflight=True)
+    status = (await client.get_signature_statuses([signature_from(signature)])).value[0]
+    assert status is not None and status.err is not None
+    await wait_for_slot(client, status.slot)
+    history = (await client.get_signatures_for_address(payer.pubkey())).value
+    resp = await client.get_transaction(signature_from(signature), "json", Finalized, 0)  # type: ignore[arg-type]
+    meta = resp.value.transaction.meta  # type: ignore[union-attr]
+    assert meta is not None and meta.err is not None and meta.fee == 5000
+    assert any("insufficient lamports" in line for line in meta.log_messages or [])
+    assert str(history[0].signature) == signature and history[0].err is not None  # failures are history too
+
+
+async def test_signatures_pagination(client: AsyncClient, net: Localnet) -> None:
+    payer = await funded(client, 10**10)
+    receiver = Keypair().pubkey()
+    sent = [await send_transfer(client, payer, receiver, 1_000_000 + i) for i in range(12)]
+    await wait_for_slot(client, net.chain.slot)
+    newest_first = list(reversed(sent))
+    page1 = (await client.get_signatures_for_address(receiver, limit=5)).value
+    assert [str(s.signature) for s in page1] == newest_first[:5]
+    page2 = (await client.get_signatures_for_address(receiver, before=page1[-1].signature, limit=5)).value
+    assert [str(s.signature) for s in page2] == newest_first[5:10]
+    until = (await client.get_signatures_for_address(receiver, until=page1[2].signature)).value
+    assert [str(s.signature) for s in until] == newest_first[:2]
+
+
+async def test_json_rpc_errors(net: Localnet) -> None:
+    async with httpx.AsyncClient(base_url=net.rpc_url) as http:
+        parse = (await http.post("/", content=b"{not json")).json()
+        assert parse["error"]["code"] == -32700
+        unknown = (await http.post("/", json={"jsonrpc": "2.0", "id": 1, "method": "noSuchMethod"})).json()
+        assert unknown["error"]["code"] == -32601
+        bad = (await http.post("/", json={"jsonrpc": "2.0", "id": 2, "method": "getBalance", "params": ["xyz"]})).json()
+        assert bad["error"]["code"] == -32602 and "pubkey" in bad["error"]["message"]
+        batch = (
+            await http.post(
+                "/",
+                json=[{"jsonrpc": "2.0", "id": 1, "method": "getSlot"}, {"jsonrpc": "2.0", "id": 2, "method": "x"}],
+            )
+        ).json()
+        assert isinstance(batch[0]["result"], int) and batch[1]["error"]["code"] == -32601
+        huge = await http.post("/", content=b"[" + b" " * (1 << 20) + b"]")
+        assert huge.status_code == 413
+        assert (await http.post("/", json={"jsonrpc": "2.0", "id": 3, "method": "getHealth"})).json()["result"] == "ok"
+
+
+async def test_thousand_concurrent_requests(net: Localnet) -> None:
+    limits = httpx.Limits(max_connections=100)
+    async with httpx.AsyncClient(base_url=net.rpc_url, limits=limits, timeout=30) as http:
+        body = {"jsonrpc": "2.0", "id": 1, "method": "getSlot"}
+        responses = await asyncio.gather(*(http.post("/", json=body) for _ in range(1000)))
+    assert all(r.status_code == 200 and isinstance(r.json()["result"], int) for r in responses)
+
+
+async def test_logs_subscription_receives_each_transaction_once(client: AsyncClient, net: Localnet) -> None:
+    payer = await funded(client, 10**10)
+    receiver = Keypair().pubkey()
+    async with SolanaWsClient(net.ws_url) as ws:
+        sub = await ws.logs_subscribe(filter_=RpcTransactionLogsFilterMentions(receiver), commitment=Confirmed)
+        sent = [await send_transfer(client, payer, receiver, 1_000_000 + i) for i in range(8)]
+        seen: list[str] = []
+        while len(seen) < len(sent):
+            note = await asyncio.wait_for(ws.recv(), timeout=10)
+            seen.append(str(note.result.value.signature))  # type: ignore[union-attr]
+        await ws.unsubscribe(sub)
+    assert sorted(seen) == sorted(sent)
+    assert len(seen) == len(set(seen))
+
+
+async def test_slot_and_signature_subscriptions(client: AsyncClient, net: Localnet) -> None:
+    payer = await funded(client)
+    async with SolanaWsClient(net.ws_url) as ws:
+        sub = await ws.slot_subscribe()
+        slots = [(await asyncio.wait_for(ws.recv(), timeout=5)).result.slot for _ in range(3)]  # type: ignore[union-attr]
+        assert slots == sorted(slots) and len(set(slots)) == 3
+        await ws.unsubscribe(sub)
+    signature = await send_transfer(client, payer, Keypair().pubkey(), 1_000_000)
+    async with SolanaWsClient(net.ws_url) as ws:
+        await ws.signature_subscribe(signature=signature_from(signature), commitment=Finalized)  # type: ignore[arg-type]
+        note = await asyncio.wait_for(ws.recv(), timeout=10)
+        assert note.result.value.err is None  # type: ignore[union-attr]
+
+
+async def test_raw_pubsub_errors(net: Localnet) -> None:
+    import websockets
+
+    async with websockets.connect(net.ws_url) as ws:
+        await ws.send("not json")
+        assert json.loads(await ws.recv())["error"]["code"] == -32700
+        await ws.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "logsUnsubscribe", "params": [999]}))
+        assert json.loads(await ws.recv())["error"]["code"] == -32602
