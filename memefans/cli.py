@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("warehouse.cli:main", "the warehouse database: up, down, status, url, migrate"),
     "demo": ("memefans.demo:main", "run the whole platform"),
     "api": ("api.cli:main", "serve the HTTP API"),
+    "build-program": ("programs.gift_pool.build:main", "rebuild the gift pool .so from C (--verify: compare bytes)"),
     "localnet": ("programs.localnet.cli:main", "run the local Solana chain (JSON-RPC + PubSub)"),
 }
 

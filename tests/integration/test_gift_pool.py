@@ -1,0 +1,170 @@
+"""The gift pool's happy paths, in the real SVM running the committed .so: balances, accounts and the
+events decoded with idl.json, field by field."""
+
+from __future__ import annotations
+
+import pytest
+from gift_pool_harness import NOW, TX_FEE, Chain, decode_account
+from solders.keypair import Keypair
+
+from programs.gift_pool import client as c
+
+CREATOR_SIZE = 154
+CONFIG_SIZE = 116
+
+
+@pytest.fixture
+def chain() -> Chain:
+    chain = Chain(fee_bps=250)
+    chain.initialize()
+    return chain
+
+
+def test_initialize_creates_config_and_emits_config_updated() -> None:
+    chain = Chain(fee_bps=300)
+    before = chain.balance(chain.admin.pubkey())
+    result = chain.initialize()
+    admin, verifier, treasury = chain.admin.pubkey(), chain.verifier.pubkey(), chain.treasury.pubkey()
+    assert result.events == [
+        (
+            "ConfigUpdated",
+            {
+                "admin": admin,
+                "previous_admin": admin,
+                "verifier": verifier,
+                "previous_verifier": verifier,
+                "treasury": treasury,
+                "fee_bps": 300,
+                "previous_fee_bps": 300,
+                "timestamp": NOW,
+            },
+        )
+    ]
+    config = decode_account("Config", chain.data(c.config_pda()))
+    assert config == {
+        "admin": admin,
+        "verifier": verifier,
+        "treasury": treasury,
+        "creator_count": 0,
+        "fee_bps": 300,
+        "paused": False,
+        "bump": config["bump"],
+    }
+    rent = chain.rent(CONFIG_SIZE)
+    assert chain.balance(c.config_pda()) == rent
+    assert chain.balance(admin) == before - rent - TX_FEE
+    # A second initialize cannot take the pool over.
+    chain.send(c.initialize_ix(admin, admin, admin, 0), chain.admin).assert_error("AlreadyInitialized")
+
+
+def test_register_bind_gift_withdraw_sol(chain: Chain) -> None:
+    fan, alice = chain.wallet(), chain.wallet(1)
+    payer = chain.wallet(1)
+    result = chain.ok(c.register_creator_ix("x", "Alice_Memes", payer.pubkey()), payer)
+    pda = c.creator_pda("x", "alice_memes")  # the key is case-insensitive
+    assert result.only("CreatorRegistered") == {
+        "creator": pda,
+        "platform": "x",
+        "handle": "Alice_Memes",
+        "registered_by": payer.pubkey(),
+        "timestamp": NOW,
+    }
+    rent = chain.rent(CREATOR_SIZE)
+    assert chain.balance(pda) == rent
+
+    # A gift before the creator joined waits in escrow in the PDA.
+    treasury_before, fan_before = chain.balance(chain.treasury.pubkey()), chain.balance(fan.pubkey())
+    amount = 1_000_000_007
+    fee = amount * 250 // 10_000
+    result = chain.ok(
+        c.gift_sol_ix(
+            fan.pubkey(), "x", "alice_memes", amount, "1890000000000000001", "gm ser", chain.treasury.pubkey()
+        ),
+        fan,
+    )
+    assert result.events == [
+        (
+            "GiftSent",
+            {
+                "fan": fan.pubkey(),
+                "creator": pda,
+                "mint": None,
+                "amount": amount,
+                "fee": fee,
+                "post_id": "1890000000000000001",
+                "memo": "gm ser",
+                "timestamp": NOW,
+            },
+        )
+    ]
+    assert chain.balance(fan.pubkey()) == fan_before - amount - TX_FEE
+    assert chain.balance(chain.treasury.pubkey()) == treasury_before + fee
+    assert chain.balance(pda) == rent + amount - fee
+
+    result = chain.ok(c.bind_creator_ix("x", "ALICE_MEMES", alice.pubkey(), chain.verifier.pubkey()), chain.verifier)
+    assert result.only("CreatorBound") == {
+        "creator": pda,
+        "platform": "x",
+        "handle": "Alice_Memes",
+        "authority": alice.pubkey(),
+        "previous_authority": None,
+        "verifier": chain.verifier.pubkey(),
+        "timestamp": NOW,
+    }
+
+    alice_before = chain.balance(alice.pubkey())
+    result = chain.ok(c.withdraw_ix("x", "alice_memes", alice.pubkey(), 400_000_000), alice)
+    assert result.only("Withdrawn") == {
+        "creator": pda,
+        "authority": alice.pubkey(),
+        "destination": alice.pubkey(),
+        "mint": None,
+        "amount": 400_000_000,
+        "by_admin": False,
+        "timestamp": NOW,
+    }
+    assert chain.balance(alice.pubkey()) == alice_before + 400_000_000 - TX_FEE
+    assert chain.balance(pda) == rent + amount - fee - 400_000_000
+
+    creator = decode_account("Creator", chain.data(pda))
+    assert creator["authority"] == alice.pubkey() and creator["bound"] is True
+    assert creator["sol_received"] == amount - fee
+    assert creator["sol_withdrawn"] == 400_000_000
+    assert creator["gift_count"] == 1
+    assert (creator["platform"], creator["handle"]) == ("x", "Alice_Memes")
+    assert creator["handle_key"] == c.handle_key("x", "alice_memes")
+    # The conservation rule the warehouse relies on: received - withdrawn = balance above rent.
+    assert creator["sol_received"] - creator["sol_withdrawn"] == chain.balance(pda) - rent
+    assert decode_account("Config", chain.data(c.config_pda()))["creator_count"] == 1
+
+
+def test_withdraw_to_another_destination_and_the_whole_balance(chain: Chain) -> None:
+    fan, alice, cold = chain.wallet(), chain.wallet(1), Keypair()
+    pda = chain.creator("youtube", "@Bob", alice)
+    chain.ok(c.gift_sol_ix(fan.pubkey(), "youtube", "@bob", 2 * 10**9, "vid", "", chain.treasury.pubkey()), fan)
+    available = chain.balance(pda) - chain.rent(CREATOR_SIZE)
+    assert available == 2 * 10**9 - 5 * 10**7
+    result = chain.ok(c.withdraw_ix("youtube", "@bob", alice.pubkey(), available, cold.pubkey()), alice)
+    assert result.only("Withdrawn")["destination"] == cold.pubkey()
+    assert chain.balance(cold.pubkey()) == available
+    assert chain.balance(pda) == chain.rent(CREATOR_SIZE)  # rent exemption kept
+
+
+def test_pause_and_unpause_emit_events(chain: Chain) -> None:
+    result = chain.ok(c.set_paused_ix(chain.admin.pubkey(), True), chain.admin)
+    assert result.events == [("Paused", {"admin": chain.admin.pubkey(), "timestamp": NOW})]
+    assert decode_account("Config", chain.data(c.config_pda()))["paused"] is True
+    result = chain.ok(c.set_paused_ix(chain.admin.pubkey(), False), chain.admin)
+    assert result.events == [("Unpaused", {"admin": chain.admin.pubkey(), "timestamp": NOW})]
+    assert decode_account("Config", chain.data(c.config_pda()))["paused"] is False
+
+
+def test_fee_is_floored_and_zero_fee_gift_works(chain: Chain) -> None:
+    fan = chain.wallet()
+    pda = chain.creator("twitch", "streamer")
+    treasury_before = chain.balance(chain.treasury.pubkey())
+    # 39 * 250 / 10000 = 0.975 -> 0: the whole gift reaches the creator, no fee transfer.
+    result = chain.ok(c.gift_sol_ix(fan.pubkey(), "twitch", "streamer", 39, "", "", chain.treasury.pubkey()), fan)
+    assert result.only("GiftSent")["fee"] == 0
+    assert chain.balance(chain.treasury.pubkey()) == treasury_before
+    assert chain.balance(pda) == chain.rent(CREATOR_SIZE) + 39
