@@ -168,3 +168,171 @@ def test_fee_is_floored_and_zero_fee_gift_works(chain: Chain) -> None:
     assert result.only("GiftSent")["fee"] == 0
     assert chain.balance(chain.treasury.pubkey()) == treasury_before
     assert chain.balance(pda) == chain.rent(CREATOR_SIZE) + 39
+
+
+def test_gift_token_and_withdraw_token(chain: Chain) -> None:
+    fan, alice = chain.wallet(), chain.wallet(1)
+    pda = chain.creator("x", "tokenqueen", alice)
+    mint = chain.mint().pubkey()
+    fan_ata = chain.token_account(fan.pubkey(), mint, 5_000_000)
+    treasury_ata = chain.token_account(chain.treasury.pubkey(), mint)
+    vault = c.associated_token_address(pda, mint)
+    assert vault == chain.token_account(pda, mint)  # the vault is the creator PDA's associated token account
+
+    # The client's usual transaction: create the vault idempotently, then gift.
+    amount = 1_234_567
+    fee = amount * 250 // 10_000
+    result = chain.ok(
+        [
+            c.create_vault_ix(fan.pubkey(), "x", "tokenqueen", mint),
+            c.gift_token_ix(fan.pubkey(), "x", "TokenQueen", mint, amount, "p1", "wagmi", chain.treasury.pubkey()),
+        ],
+        fan,
+    )
+    assert result.events == [
+        (
+            "GiftSent",
+            {
+                "fan": fan.pubkey(),
+                "creator": pda,
+                "mint": mint,
+                "amount": amount,
+                "fee": fee,
+                "post_id": "p1",
+                "memo": "wagmi",
+                "timestamp": NOW,
+            },
+        )
+    ]
+    assert chain.token_balance(fan_ata) == 5_000_000 - amount
+    assert chain.token_balance(treasury_ata) == fee
+    assert chain.token_balance(vault) == amount - fee
+    creator = decode_account("Creator", chain.data(pda))
+    assert creator["gift_count"] == 1 and creator["sol_received"] == 0  # SOL totals untouched by tokens
+
+    alice_ata = chain.token_account(alice.pubkey(), mint)
+    result = chain.ok(c.withdraw_token_ix("x", "tokenqueen", alice.pubkey(), mint, 1_000_000), alice)
+    assert result.only("Withdrawn") == {
+        "creator": pda,
+        "authority": alice.pubkey(),
+        "destination": alice_ata,
+        "mint": mint,
+        "amount": 1_000_000,
+        "by_admin": False,
+        "timestamp": NOW,
+    }
+    assert chain.token_balance(alice_ata) == 1_000_000
+    assert chain.token_balance(vault) == amount - fee - 1_000_000
+
+
+def test_batch_gift_pays_each_creator(chain: Chain) -> None:
+    fan = chain.wallet()
+    pdas = [chain.creator("x", f"creator{i}") for i in range(3)]
+    gifts = [c.Gift("x", f"creator{i}", (i + 1) * 10**8, f"post{i}", f"memo {i}") for i in range(3)]
+    fan_before, treasury_before = chain.balance(fan.pubkey()), chain.balance(chain.treasury.pubkey())
+    result = chain.ok(c.batch_gift_ix(fan.pubkey(), gifts, chain.treasury.pubkey()), fan)
+    fees = [g.amount * 250 // 10_000 for g in gifts]
+    assert [name for name, _ in result.events] == ["GiftSent"] * 3
+    for (_, event), gift, pda, fee in zip(result.events, gifts, pdas, fees, strict=True):
+        assert event == {
+            "fan": fan.pubkey(),
+            "creator": pda,
+            "mint": None,
+            "amount": gift.amount,
+            "fee": fee,
+            "post_id": gift.post_id,
+            "memo": gift.memo,
+            "timestamp": NOW,
+        }
+        assert chain.balance(pda) == chain.rent(CREATOR_SIZE) + gift.amount - fee
+    total = sum(g.amount for g in gifts)
+    assert chain.balance(fan.pubkey()) == fan_before - total - TX_FEE
+    assert chain.balance(chain.treasury.pubkey()) == treasury_before + sum(fees)
+
+
+def test_batch_withdraw_pays_every_bound_creator_its_whole_balance(chain: Chain) -> None:
+    fan = chain.wallet()
+    owners = [chain.wallet(1) for _ in range(3)]
+    pdas = [chain.creator("youtube", f"chan{i}", owners[i]) for i in range(3)]
+    for i in range(3):
+        chain.ok(
+            c.gift_sol_ix(fan.pubkey(), "youtube", f"chan{i}", (i + 2) * 10**9, "", "", chain.treasury.pubkey()), fan
+        )
+    rent = chain.rent(CREATOR_SIZE)
+    expected = [chain.balance(pda) - rent for pda in pdas]
+    before = [chain.balance(o.pubkey()) for o in owners]
+    result = chain.ok(
+        c.batch_withdraw_ix(chain.admin.pubkey(), [("youtube", f"chan{i}", owners[i].pubkey()) for i in range(3)]),
+        chain.admin,
+    )
+    assert [name for name, _ in result.events] == ["Withdrawn"] * 3 + ["BatchPaid"]
+    for i, (_, event) in enumerate(result.events[:3]):
+        assert event == {
+            "creator": pdas[i],
+            "authority": owners[i].pubkey(),
+            "destination": owners[i].pubkey(),
+            "mint": None,
+            "amount": expected[i],
+            "by_admin": True,
+            "timestamp": NOW,
+        }
+        assert chain.balance(owners[i].pubkey()) == before[i] + expected[i]
+        assert chain.balance(pdas[i]) == rent
+    assert result.events[3][1] == {
+        "admin": chain.admin.pubkey(),
+        "mint": None,
+        "creators": 3,
+        "total": sum(expected),
+        "timestamp": NOW,
+    }
+
+
+def test_admin_settings_emit_config_updated(chain: Chain) -> None:
+    admin, verifier, treasury = chain.admin.pubkey(), chain.verifier.pubkey(), chain.treasury.pubkey()
+    base = {"treasury": treasury, "timestamp": NOW}
+    result = chain.ok(c.set_fee_ix(admin, 1000), chain.admin)
+    assert result.only("ConfigUpdated") == {
+        **base,
+        "admin": admin,
+        "previous_admin": admin,
+        "verifier": verifier,
+        "previous_verifier": verifier,
+        "fee_bps": 1000,
+        "previous_fee_bps": 250,
+    }
+    new_verifier = chain.wallet(1)
+    result = chain.ok(c.set_verifier_ix(admin, new_verifier.pubkey()), chain.admin)
+    assert result.only("ConfigUpdated") == {
+        **base,
+        "admin": admin,
+        "previous_admin": admin,
+        "verifier": new_verifier.pubkey(),
+        "previous_verifier": verifier,
+        "fee_bps": 1000,
+        "previous_fee_bps": 1000,
+    }
+    new_admin = chain.wallet(1)
+    result = chain.ok(c.set_admin_ix(admin, new_admin.pubkey()), chain.admin)
+    assert result.only("ConfigUpdated") == {
+        **base,
+        "admin": new_admin.pubkey(),
+        "previous_admin": admin,
+        "verifier": new_verifier.pubkey(),
+        "previous_verifier": new_verifier.pubkey(),
+        "fee_bps": 1000,
+        "previous_fee_bps": 1000,
+    }
+    # The old admin has lost its powers; the new one has them.
+    chain.send(c.set_fee_ix(admin, 0), chain.admin).assert_error("Unauthorized")
+    chain.ok(c.set_fee_ix(new_admin.pubkey(), 0), new_admin)
+    assert decode_account("Config", chain.data(c.config_pda()))["fee_bps"] == 0
+
+
+def test_rebind_by_the_verifier_reports_the_previous_authority(chain: Chain) -> None:
+    first, second = chain.wallet(1), chain.wallet(1)
+    pda = chain.creator("x", "rebound", first)
+    result = chain.ok(c.bind_creator_ix("x", "rebound", second.pubkey(), chain.verifier.pubkey()), chain.verifier)
+    event = result.only("CreatorBound")
+    assert (event["authority"], event["previous_authority"]) == (second.pubkey(), first.pubkey())
+    assert decode_account("Creator", chain.data(pda))["authority"] == second.pubkey()
+    chain.send(c.withdraw_ix("x", "rebound", first.pubkey(), 1), first).assert_error("Unauthorized")
