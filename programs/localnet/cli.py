@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import contextlib
 
+from programs.gift_pool.client import PROGRAM_ID
 from programs.localnet.chain import Chain
+from programs.localnet.genesis import deploy_gift_pool, dev_keys
 from programs.localnet.server import run_localnet
 
 __all__ = ["main"]
@@ -14,8 +16,12 @@ __all__ = ["main"]
 
 async def _serve(args: argparse.Namespace) -> None:
     chain = Chain(slot_ms=args.slot_ms, finality_depth=args.finality_depth)
+    keys = dev_keys()
+    initialized = deploy_gift_pool(chain, keys)
     async with run_localnet(rpc_port=args.rpc_port, ws_port=args.ws_port, slot_ms=args.slot_ms, chain=chain) as net:
-        print(f"JSON-RPC: {net.rpc_url}\nPubSub:   {net.ws_url}\nfaucet:   {chain.faucet.pubkey()}", flush=True)
+        print(f"JSON-RPC: {net.rpc_url}\nPubSub:   {net.ws_url}\nfaucet:   {chain.faucet.pubkey()}")
+        print(f"program:  {PROGRAM_ID} (Config initialized in {initialized.signature})")
+        print(keys.describe(), flush=True)
         await asyncio.Event().wait()
 
 

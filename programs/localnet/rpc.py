@@ -384,7 +384,7 @@ def encode_transaction(executed: Executed, encoding: str, max_version: int | Non
             msg["addressTableLookups"] = []
         body = {"signatures": [str(s) for s in tx.signatures], "message": msg}
     inner = [
-        {"index": i, "instructions": [_compiled(ii.instruction, ii.stack_height) for ii in group]}
+        {"index": i, "instructions": [_compiled(ii.instruction(), ii.stack_height()) for ii in group]}
         for i, group in enumerate(executed.inner_instructions)
         if group
     ]

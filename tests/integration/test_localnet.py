@@ -224,3 +224,34 @@ async def test_raw_pubsub_errors(net: Localnet) -> None:
         assert json.loads(await ws.recv())["error"]["code"] == -32700
         await ws.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "logsUnsubscribe", "params": [999]}))
         assert json.loads(await ws.recv())["error"]["code"] == -32602
+
+
+async def test_gift_pool_runs_on_the_local_chain() -> None:
+    """Genesis deploys the real program; a gift sent over RPC comes back with its event in the logs."""
+    from programs.gift_pool import client as gp
+    from programs.localnet.chain import Chain
+    from programs.localnet.genesis import deploy_gift_pool, dev_keys
+
+    chain = Chain(slot_ms=SLOT_MS, finality_depth=4)
+    keys = dev_keys()
+    deploy_gift_pool(chain, keys)
+    async with run_localnet(chain=chain, slot_ms=SLOT_MS) as net, AsyncClient(net.rpc_url) as rpc:
+        fan = await funded(rpc)
+        blockhash = (await rpc.get_latest_blockhash()).value.blockhash
+        instructions = [
+            gp.register_creator_ix("x", "Alice", fan.pubkey()),
+            gp.gift_sol_ix(fan.pubkey(), "x", "Alice", 100_000_000, "post-1", "gm", keys.treasury.pubkey()),
+        ]
+        message = Message.new_with_blockhash(instructions, fan.pubkey(), blockhash)
+        signature = (await rpc.send_raw_transaction(bytes(VersionedTransaction(message, [fan])))).value
+        await wait_for_slot(rpc, chain.slot)
+        tx = (await rpc.get_transaction(signature, "json", Finalized, 0)).value
+        assert tx is not None
+        logs = tx.transaction.meta.log_messages or []  # type: ignore[union-attr]
+        assert f"Program {gp.PROGRAM_ID} success" in logs
+        assert sum(line.startswith("Program data: ") for line in logs) == 2  # CreatorRegistered, GiftSent
+        inner = tx.transaction.meta.inner_instructions or []  # type: ignore[union-attr]
+        assert inner and all(i.stack_height == 2 for group in inner for i in group.instructions)
+        history = (await rpc.get_signatures_for_address(gp.PROGRAM_ID)).value
+        assert str(history[0].signature) == str(signature)
+        assert len(history) == 2  # initialize at genesis, then the gift
