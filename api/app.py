@@ -18,8 +18,10 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from solana.rpc.async_api import AsyncClient
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.routes.actions import router as actions_router
 from api.routes.v1 import router as v1_router
 from api.settings import ApiSettings
 from api.validation import ApiError
@@ -74,9 +76,12 @@ def create_app(settings: ApiSettings | None = None, *, database_url: str | None 
         app.state.pool = await create_pool(
             url or effective_url(settings.warehouse), timeout=settings.warehouse.connect_timeout, max_size=10
         )
+        app.state.rpc = AsyncClient(settings.rpc_url, timeout=10)
+        app.state.blockchain_id = await _blockchain_id(app.state.rpc)
         try:
             yield
         finally:
+            await app.state.rpc.close()
             await app.state.pool.close()
 
     app = FastAPI(
@@ -87,9 +92,18 @@ def create_app(settings: ApiSettings | None = None, *, database_url: str | None 
     )
     app.state.max_lag_slots = 150
     app.include_router(v1_router)
+    app.include_router(actions_router)
     _install_errors(app)
     _install_middleware(app, settings)
     return app
+
+
+async def _blockchain_id(rpc: AsyncClient) -> str:
+    """CAIP-2 id of the chain the Actions transactions are for: `solana:` + the genesis hash's first 32 chars."""
+    try:
+        return "solana:" + str((await rpc.get_genesis_hash()).value)[:32]
+    except Exception:  # the chain may be down while the read API is up; Actions then answer 503 anyway
+        return "solana:unknown"
 
 
 def _install_errors(app: FastAPI) -> None:

@@ -22,4 +22,5 @@ class ApiSettings(BaseSettings):
     rate_limit_per_minute: int = Field(default=6000, ge=1, description="Requests a client IP may make a minute")
     rate_limit_burst: int = Field(default=600, ge=1, description="Requests a client IP may make at once")
     cache_max_age: int = Field(default=5, ge=0, description="Cache-Control max-age of data responses, seconds")
+    rpc_url: str = Field(default="http://127.0.0.1:8899", description="Solana JSON-RPC for Actions transactions")
     warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
