@@ -299,9 +299,14 @@ NOINLINE u64 gift_sol_one(const Input *in, const SolGift *s, const GiftArgs *g) 
   u64 tmp;
   if (!add_ok(ld64(d + CR_SOL_RECEIVED), g->amount - fee, &tmp) || !add_ok(ld64(d + CR_GIFTS), 1, &tmp))
     return E_OVERFLOW;
+  u64 treasury_after;
+  if (!add_ok(*acc_lamports(s->treasury), fee, &treasury_after)) return E_OVERFLOW;
   if (*acc_lamports(s->fan) < g->amount) return E_INSUFFICIENT_FUNDS;
-  if (fee > 0 && (err = sys_transfer(s->fan, s->treasury, s->sys, fee))) return err;
-  if ((err = sys_transfer(s->fan, s->creator, s->sys, g->amount - fee))) return err;
+  /* One System transfer of the gross amount into the PDA, which then passes the fee on to the
+   * treasury directly (the program owns the PDA, so no second CPI: ~1,000 CU saved). */
+  if ((err = sys_transfer(s->fan, s->creator, s->sys, g->amount))) return err;
+  *acc_lamports(s->creator) -= fee;
+  *acc_lamports(s->treasury) += fee;
   GiftRecord rec = {s->fan, s->creator, NULL, fee, g};
   return record_gift(&rec);
 }

@@ -85,29 +85,22 @@ INLINE bool key_eq(const u8 *a, const u8 *b) {
   return r == 0;
 }
 
-INLINE bool is_zero_key(const u8 *a) {
-  u64 acc = 0;
-  for (int i = 0; i < 32; i++) acc |= a[i];
-  return acc == 0;
-}
 
-/* Little-endian loads and stores that do not assume alignment (borsh data is packed). */
-INLINE u64 ld64(const u8 *p) {
-  u64 v = 0;
-  for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
-  return v;
-}
-INLINE u32 ld32(const u8 *p) { return (u32)p[0] | ((u32)p[1] << 8) | ((u32)p[2] << 16) | ((u32)p[3] << 24); }
-INLINE u16 ld16(const u8 *p) { return (u16)(p[0] | (p[1] << 8)); }
-INLINE void st64(u8 *p, u64 v) {
-  for (int i = 0; i < 8; i++) p[i] = (u8)(v >> (8 * i));
-}
-INLINE void st32(u8 *p, u32 v) {
-  for (int i = 0; i < 4; i++) p[i] = (u8)(v >> (8 * i));
-}
-INLINE void st16(u8 *p, u16 v) {
-  p[0] = (u8)v;
-  p[1] = (u8)(v >> 8);
+/* Little-endian loads and stores at any address. The SBPF VM allows unaligned access (its loads and
+ * stores are byte-addressed), so a single ldx/stx is used even where borsh packs fields unaligned;
+ * may_alias keeps the compiler from assuming the bytes are not also accessed as u8. */
+typedef u64 __attribute__((may_alias)) u64_a;
+typedef u32 __attribute__((may_alias)) u32_a;
+typedef u16 __attribute__((may_alias)) u16_a;
+INLINE u64 ld64(const u8 *p) { return *(const u64_a *)p; }
+INLINE u32 ld32(const u8 *p) { return *(const u32_a *)p; }
+INLINE u16 ld16(const u8 *p) { return *(const u16_a *)p; }
+INLINE void st64(u8 *p, u64 v) { *(u64_a *)p = v; }
+INLINE void st32(u8 *p, u32 v) { *(u32_a *)p = v; }
+INLINE void st16(u8 *p, u16 v) { *(u16_a *)p = v; }
+
+INLINE bool is_zero_key(const u8 *a) {
+  return (ld64(a) | ld64(a + 8) | ld64(a + 16) | ld64(a + 24)) == 0;
 }
 
 INLINE void log_str(const char *s, u64 n) { sol_log_(s, n); }
