@@ -133,11 +133,11 @@ def measure() -> tuple[dict[str, int], dict[str, int]]:
     cu["gift_token"] = b.cu(c.gift_token_ix(fan.pubkey(), "x", "alice", m, 10**6, "p", "m", treasury.pubkey()), fan)
     cu["withdraw (token)"] = b.cu(c.withdraw_token_ix("x", "alice", alice.pubkey(), m, 10**5), alice)
 
-    owners = [b.wallet() for _ in range(4)]
-    for i, owner in enumerate(owners):
-        b.cu(c.bind_creator_ix("x", f"c{i}", owner.pubkey(), verifier.pubkey()), verifier)
+    payees = [b.wallet() for _ in range(4)]
+    for i, payee in enumerate(payees):
+        b.cu(c.bind_creator_ix("x", f"c{i}", payee.pubkey(), verifier.pubkey()), verifier)
     cu["batch_withdraw (4 creators)"] = b.cu(
-        c.batch_withdraw_ix(admin.pubkey(), [("x", f"c{i}", o.pubkey()) for i, o in enumerate(owners)]), admin
+        c.batch_withdraw_ix(admin.pubkey(), [("x", f"c{i}", o.pubkey()) for i, o in enumerate(payees)]), admin
     )
     cu["set_paused"] = b.cu(c.set_paused_ix(admin.pubkey(), True), admin)
     b.cu(c.set_paused_ix(admin.pubkey(), False), admin)
