@@ -378,3 +378,46 @@ def test_nothing_moves_while_paused_except_the_admins_unpause(chain: Chain) -> N
     chain.send(c.set_paused_ix(mallory.pubkey(), False), mallory).assert_error("Unauthorized")
     chain.ok(c.set_paused_ix(chain.admin.pubkey(), False), chain.admin)
     chain.ok(c.gift_sol_ix(fan.pubkey(), "x", "frozen", 10**9, "", "", treasury), fan)
+
+
+def test_an_authority_cannot_drain_another_creators_vault(chain: Chain) -> None:
+    alice, bob = chain.wallet(1), chain.wallet(1)
+    chain.creator("x", "alicev", alice)
+    bob_pda = chain.creator("x", "bobv", bob)
+    mint = chain.mint().pubkey()
+    bob_vault = chain.token_account(bob_pda, mint, 10**6)
+    alice_ata = chain.token_account(alice.pubkey(), mint)
+    ix = _with_accounts(
+        c.withdraw_token_ix("x", "alicev", alice.pubkey(), mint, 10**6), {4: AccountMeta(bob_vault, False, True)}
+    )
+    with unchanged(chain, bob_vault, alice_ata, payer=alice.pubkey()):
+        chain.send(ix, alice).assert_error("InvalidAccount")
+    assert chain.token_balance(bob_vault) == 10**6
+
+
+def test_token_gift_from_an_account_of_another_mint_is_rejected(chain: Chain) -> None:
+    fan = chain.wallet()
+    pda = chain.creator("x", "mints")
+    mint, other = chain.mint().pubkey(), chain.mint().pubkey()
+    chain.token_account(chain.treasury.pubkey(), mint)
+    chain.token_account(pda, mint)
+    wrong = chain.token_account(fan.pubkey(), other, 10**6)
+    ix = _with_accounts(
+        c.gift_token_ix(fan.pubkey(), "x", "mints", mint, 10**5, "", "", chain.treasury.pubkey()),
+        {3: AccountMeta(wrong, False, True)},
+    )
+    with unchanged(chain, wrong, c.associated_token_address(pda, mint), payer=fan.pubkey()):
+        chain.send(ix, fan).assert_error("InvalidAccount")
+
+
+def test_a_token_gift_above_the_fans_balance_is_rejected(chain: Chain) -> None:
+    fan = chain.wallet()
+    pda = chain.creator("x", "broke")
+    mint = chain.mint().pubkey()
+    fan_ata = chain.token_account(fan.pubkey(), mint, 100)
+    chain.token_account(chain.treasury.pubkey(), mint)
+    vault = chain.token_account(pda, mint)
+    with unchanged(chain, fan_ata, vault, payer=fan.pubkey()):
+        chain.send(
+            c.gift_token_ix(fan.pubkey(), "x", "broke", mint, 101, "", "", chain.treasury.pubkey()), fan
+        ).assert_error("InsufficientFunds")
