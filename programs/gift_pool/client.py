@@ -324,7 +324,7 @@ def withdraw_ix(
     accounts = [
         _r(config_pda(program_id)),
         _w(creator_pda(platform, handle, program_id)),
-        _w(authority, True),
+        _r(authority, True),  # when it is also the destination, the message makes it writable
         _w(destination or authority),
     ]
     return _ix("withdraw", _u64(amount), accounts, program_id)
