@@ -8,6 +8,7 @@ import contextlib
 
 from programs.gift_pool.client import PROGRAM_ID
 from programs.localnet.chain import Chain
+from programs.localnet.faults import Faults
 from programs.localnet.genesis import deploy_gift_pool, dev_keys
 from programs.localnet.server import run_localnet
 
@@ -18,7 +19,15 @@ async def _serve(args: argparse.Namespace) -> None:
     chain = Chain(slot_ms=args.slot_ms, finality_depth=args.finality_depth)
     keys = dev_keys()
     initialized = deploy_gift_pool(chain, keys)
-    async with run_localnet(rpc_port=args.rpc_port, ws_port=args.ws_port, slot_ms=args.slot_ms, chain=chain) as net:
+    faults = Faults()
+    faults.update({
+        "rate_limit_fraction": args.fault_429, "latency_ms": args.fault_latency_ms,
+        "duplicate_fraction": args.fault_duplicates, "notification_delay_ms": args.fault_delay_ms,
+        "ws_drop_every_s": args.fault_ws_drop_s,
+    })  # fmt: skip
+    async with run_localnet(
+        rpc_port=args.rpc_port, ws_port=args.ws_port, slot_ms=args.slot_ms, chain=chain, faults=faults
+    ) as net:
         print(f"JSON-RPC: {net.rpc_url}\nPubSub:   {net.ws_url}\nfaucet:   {chain.faucet.pubkey()}")
         print(f"program:  {PROGRAM_ID} (Config initialized in {initialized.signature})")
         print(keys.describe(), flush=True)
@@ -31,6 +40,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--ws-port", type=int, default=8900)
     parser.add_argument("--slot-ms", type=int, default=400, help="milliseconds a slot lasts")
     parser.add_argument("--finality-depth", type=int, default=32, help="slots until a slot is finalized")
+    faults = parser.add_argument_group("fault injection (off by default; also POST /admin/faults at run time)")
+    faults.add_argument("--fault-429", type=float, default=0.0, help="fraction of requests answered 429")
+    faults.add_argument("--fault-latency-ms", type=int, default=0, help="latency added to every request")
+    faults.add_argument("--fault-duplicates", type=float, default=0.0, help="fraction of notifications sent twice")
+    faults.add_argument("--fault-delay-ms", type=int, default=0, help="delay of every notification")
+    faults.add_argument("--fault-ws-drop-s", type=float, default=0.0, help="drop websockets every N seconds")
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(args))

@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from programs.localnet.chain import Chain, Executed
+from programs.localnet.faults import Faults
 from programs.localnet.rpc import INVALID_PARAMS, MAX_BODY, RpcHandler
 
 __all__ = ["Localnet", "run_localnet"]
@@ -47,6 +48,8 @@ class Localnet:
     rpc_port: int
     ws_port: int
     subscriptions: dict[int, _Subscription] = field(default_factory=dict)
+    faults: Faults = field(default_factory=Faults)
+    connections: set[Any] = field(default_factory=set)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -60,9 +63,15 @@ class Localnet:
     # -- notifications ---------------------------------------------------------------------------------
 
     async def _notify(self, sub_id: int, sub: _Subscription, method: str, result: Any) -> None:
-        message = {"jsonrpc": "2.0", "method": method, "params": {"result": result, "subscription": sub_id}}
-        with contextlib.suppress(websockets.ConnectionClosed):
-            await sub.send.send(json.dumps(message))
+        message = json.dumps({"jsonrpc": "2.0", "method": method, "params": {"result": result, "subscription": sub_id}})
+        copies = 2 if self.faults.duplicated() else 1
+        if self.faults.notification_delay_ms:
+            asyncio.get_running_loop().call_later(
+                self.faults.notification_delay_ms / 1000,
+                lambda: asyncio.ensure_future(_send(sub.send, message, copies)),
+            )
+        else:
+            await _send(sub.send, message, copies)
 
     async def transactions_reached(self, executed: list[Executed], commitment: str) -> None:
         """Tell subscribers at `commitment` about transactions that just reached it."""
@@ -98,6 +107,7 @@ class Localnet:
 
     async def _pubsub(self, connection: Any) -> None:
         owned: set[int] = set()
+        self.connections.add(connection)
         try:
             async for raw in connection:
                 reply = self._pubsub_request(raw, connection, owned)
@@ -105,6 +115,7 @@ class Localnet:
         except websockets.ConnectionClosed:
             pass
         finally:
+            self.connections.discard(connection)
             for sub_id in owned:
                 self.subscriptions.pop(sub_id, None)
 
@@ -149,6 +160,12 @@ class Localnet:
         return _error(ident, -32601, "Method not found")
 
 
+async def _send(connection: Any, message: str, copies: int) -> None:
+    with contextlib.suppress(websockets.ConnectionClosed):
+        for _ in range(copies):
+            await connection.send(message)
+
+
 def _error(ident: Any, code: int, message: str) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "error": {"code": code, "message": message}, "id": ident}
 
@@ -162,15 +179,26 @@ def _free_port() -> int:
 
 @contextlib.asynccontextmanager
 async def run_localnet(
-    *, rpc_port: int = 0, ws_port: int = 0, slot_ms: int = 400, finality_depth: int = 32, chain: Chain | None = None
+    *,
+    rpc_port: int = 0,
+    ws_port: int = 0,
+    slot_ms: int = 400,
+    finality_depth: int = 32,
+    chain: Chain | None = None,
+    faults: Faults | None = None,
 ) -> AsyncIterator[Localnet]:
     """Serve a chain on 127.0.0.1 (port 0: a free one) until the block exits."""
     chain = chain or Chain(slot_ms=slot_ms, finality_depth=finality_depth)
-    net = Localnet(chain, rpc_port or _free_port(), ws_port or _free_port())
+    net = Localnet(chain, rpc_port or _free_port(), ws_port or _free_port(), faults=faults or Faults())
     executed_queue: asyncio.Queue[Executed] = asyncio.Queue()
     handler = RpcHandler(chain, on_executed=executed_queue.put_nowait)
 
     async def rpc(request: Request) -> Response:
+        if net.faults.latency_ms:
+            await asyncio.sleep(net.faults.latency_ms / 1000)
+        if net.faults.rate_limited():
+            limited = {"jsonrpc": "2.0", "error": {"code": 429, "message": "Too many requests"}, "id": None}
+            return JSONResponse(limited, 429, headers={"Retry-After": str(net.faults.retry_after_s)})
         declared = int(request.headers.get("content-length") or 0)
         if declared > MAX_BODY:
             return JSONResponse(
@@ -183,12 +211,29 @@ async def run_localnet(
         status = 413 if isinstance(result, dict) and "larger than" in str(result.get("error", {})) else 200
         return JSONResponse(result, status_code=status)
 
+    async def admin_faults(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                net.faults.update(json.loads(await request.body()))
+            except (ValueError, AttributeError) as exc:
+                return JSONResponse({"error": str(exc)}, 400)
+        return JSONResponse(net.faults.as_dict())
+
     async def clock() -> None:
+        last_drop = asyncio.get_running_loop().time()
         while True:
             await asyncio.sleep(slot_ms / 1000)
             await net.tick()
+            every = net.faults.ws_drop_every_s
+            now = asyncio.get_running_loop().time()
+            if every and now - last_drop >= every:
+                last_drop = now
+                for connection in list(net.connections):
+                    await connection.close(1012, "fault injection: connection dropped")
 
-    app = Starlette(routes=[Route("/", rpc, methods=["POST"])])
+    app = Starlette(
+        routes=[Route("/", rpc, methods=["POST"]), Route("/admin/faults", admin_faults, methods=["GET", "POST"])]
+    )
     config = uvicorn.Config(app, host="127.0.0.1", port=net.rpc_port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     server_task = asyncio.create_task(server.serve())
