@@ -134,3 +134,22 @@ def test_compile_errors_are_reported(tmp_path: Path) -> None:
     bad.write_text("int entrypoint( {")
     with pytest.raises(build.BuildError, match="clang failed"):
         build.compile_object(bad, tmp_path / "bad.o")
+
+
+@needs_clang
+def test_pointers_in_read_only_data_become_absolute_addresses(tmp_path: Path) -> None:
+    obj = compile_c(
+        tmp_path,
+        """
+        static const char *const names[] = {"alpha", "beta"};
+        unsigned long long entrypoint(unsigned char *input) { return (unsigned long long)names[*input & 1]; }
+        """,
+    )
+    so = link(obj)
+    elf = ELFFile(io.BytesIO(so))
+    rodata = elf.get_section_by_name(".rodata")
+    data, base = rodata.data(), rodata["sh_addr"]
+    words = [struct.unpack_from("<Q", data, off)[0] for off in range(0, len(data) - 7, 8)]
+    pointers = {w for w in words if MM_PROGRAM_START <= w < MM_PROGRAM_START + len(so)}
+    targets = {data[p - MM_PROGRAM_START - base :].split(b"\0")[0] for p in pointers}
+    assert targets == {b"alpha", b"beta"}
