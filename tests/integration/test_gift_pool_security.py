@@ -421,3 +421,20 @@ def test_a_token_gift_above_the_fans_balance_is_rejected(chain: Chain) -> None:
         chain.send(
             c.gift_token_ix(fan.pubkey(), "x", "broke", mint, 101, "", "", chain.treasury.pubkey()), fan
         ).assert_error("InsufficientFunds")
+
+
+def test_withdrawals_that_would_move_nothing_are_rejected(chain: Chain) -> None:
+    """A vault paying itself, or a PDA bound as its own authority, would emit a Withdrawn that moved nothing."""
+    alice = chain.wallet(1)
+    pda = chain.creator("x", "selfpay", alice)
+    mint = chain.mint().pubkey()
+    vault = chain.token_account(pda, mint, 1000)
+    ix = _with_accounts(
+        c.withdraw_token_ix("x", "selfpay", alice.pubkey(), mint, 10), {3: AccountMeta(vault, False, True)}
+    )
+    with unchanged(chain, vault, payer=alice.pubkey()):
+        chain.send(ix, alice).assert_error("InvalidAccount")
+    with unchanged(chain, pda, payer=chain.verifier.pubkey()):
+        chain.send(c.bind_creator_ix("x", "selfpay", pda, chain.verifier.pubkey()), chain.verifier).assert_error(
+            "InvalidAccount"
+        )

@@ -215,7 +215,8 @@ NOINLINE u64 ix_bind_creator(const Input *in, Rd *r) {
   if (is_paused(cfg)) return E_PAUSED;
   if (!acc_signer(verifier) || !key_eq(acc_key(verifier), acc_data(cfg) + CFG_VERIFIER)) return E_UNAUTHORIZED;
   if ((err = check_creator(in, cr))) return err;
-  if (is_zero_key(authority)) return E_INVALID_ACCOUNT;
+  /* The PDA as its own authority would make payouts to it move nothing while emitting Withdrawn. */
+  if (is_zero_key(authority) || key_eq(authority, acc_key(cr))) return E_INVALID_ACCOUNT;
   u8 *d = acc_data(cr);
   u8 previous[32];
   bool was_bound = d[CR_BOUND] != 0;
@@ -467,6 +468,8 @@ NOINLINE u64 ix_withdraw(const Input *in, Rd *r) {
         !key_eq(acc_data(vault) + TA_OWNER, acc_key(cr)))
       return E_INVALID_ACCOUNT;
     ev.mint = acc_data(vault) + TA_MINT;
+    /* A transfer from the vault to itself would emit a Withdrawn that moved nothing. */
+    if (key_eq(acc_key(dest), acc_key(vault))) return E_INVALID_ACCOUNT;
     if ((err = check_token_account(dest, NULL, ev.mint))) return err;
     if (token_amount(vault) < amount) return E_INSUFFICIENT_FUNDS;
     u8 bump = d[CR_BUMP];
