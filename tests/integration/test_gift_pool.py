@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pytest
 from gift_pool_harness import NOW, TX_FEE, Chain, decode_account
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from solders.account import Account
 from solders.keypair import Keypair
 
 from programs.gift_pool import client as c
@@ -336,3 +339,20 @@ def test_rebind_by_the_verifier_reports_the_previous_authority(chain: Chain) -> 
     assert (event["authority"], event["previous_authority"]) == (second.pubkey(), first.pubkey())
     assert decode_account("Creator", chain.data(pda))["authority"] == second.pubkey()
     chain.send(c.withdraw_ix("x", "rebound", first.pubkey(), 1), first).assert_error("Unauthorized")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(amount=st.integers(1, 2**62), fee_bps=st.integers(0, 1000))
+def test_fee_is_exactly_floor_amount_times_bps_for_any_amount(amount: int, fee_bps: int) -> None:
+    """The program computes amount * bps / 10000 without a 128-bit product; it must equal the exact floor."""
+    chain = Chain(fee_bps=fee_bps)
+    chain.initialize()
+    fan = Keypair()
+    chain.svm.set_account(fan.pubkey(), Account(amount + 10**9, b"", c.SYSTEM_PROGRAM_ID, False, 0))
+    pda = chain.creator("x", "anyamount")
+    treasury_before = chain.balance(chain.treasury.pubkey())
+    result = chain.ok(c.gift_sol_ix(fan.pubkey(), "x", "anyamount", amount, "", "", chain.treasury.pubkey()), fan)
+    fee = amount * fee_bps // 10_000
+    assert result.only("GiftSent")["fee"] == fee
+    assert chain.balance(chain.treasury.pubkey()) == treasury_before + fee
+    assert chain.balance(pda) == chain.rent(CREATOR_SIZE) + amount - fee
