@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "api": ("api.cli:main", "serve the HTTP API"),
     "build-program": ("programs.gift_pool.build:main", "rebuild the gift pool .so from C (--verify: compare bytes)"),
     "localnet": ("programs.localnet.cli:main", "run the local Solana chain (JSON-RPC + PubSub)"),
+    "simulate": ("programs.localnet.simulate:main", "send realistic gift traffic to a chain"),
 }
 
 

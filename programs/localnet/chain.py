@@ -142,9 +142,14 @@ class Chain:
 
     def check(self, tx: VersionedTransaction) -> None:
         if str(tx.signatures[0]) in self.transactions:
-            raise ChainError(-32002, "Transaction simulation failed: This transaction has already been processed")
+            raise ChainError(
+                -32002, "Transaction simulation failed: This transaction has already been processed",
+                _preflight_data("AlreadyProcessed"),
+            )  # fmt: skip
         if not self.blockhash_valid(str(tx.message.recent_blockhash)):
-            raise ChainError(-32002, "Transaction simulation failed: Blockhash not found")
+            raise ChainError(
+                -32002, "Transaction simulation failed: Blockhash not found", _preflight_data("BlockhashNotFound")
+            )
         if not tx.verify_with_results() or not all(tx.verify_with_results()):
             raise ChainError(-32003, "Transaction signature verification failure")
 
@@ -195,6 +200,11 @@ class Chain:
 
     def get(self, signature: str) -> Executed | None:
         return self.transactions.get(signature)
+
+
+def _preflight_data(err: str) -> dict[str, Any]:
+    """The `data` of a -32002 answer: clients parse it as a simulation result."""
+    return {"err": err, "logs": [], "accounts": None, "unitsConsumed": 0, "returnData": None}
 
 
 def _err_json(result: FailedTransactionMetadata) -> Any:

@@ -50,6 +50,7 @@ class Localnet:
     subscriptions: dict[int, _Subscription] = field(default_factory=dict)
     faults: Faults = field(default_factory=Faults)
     connections: set[Any] = field(default_factory=set)
+    _notified: dict[str, int] = field(default_factory=lambda: {"confirmed": 0, "finalized": 0})
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -98,10 +99,15 @@ class Localnet:
             if sub.kind == "slot":
                 result = {"parent": produced.parent, "root": self.chain.finalized_slot, "slot": produced.slot}
                 await self._notify(sub_id, sub, "slotNotification", result)
-        for commitment, slot in (("confirmed", self.chain.confirmed_slot), ("finalized", self.chain.finalized_slot)):
-            block = self.chain.slots.get(slot)
-            if block is not None and block.slot != produced.slot:
-                await self.transactions_reached([self.chain.transactions[s] for s in block.transactions], commitment)
+        for commitment, reached in (("confirmed", self.chain.confirmed_slot), ("finalized", self.chain.finalized_slot)):
+            # every slot that reached this commitment since the last tick, once (early slots clamp to the first)
+            for slot in range(self._notified[commitment] + 1, min(reached, produced.slot - 1) + 1):
+                block = self.chain.slots.get(slot)
+                if block is not None:
+                    await self.transactions_reached(
+                        [self.chain.transactions[s] for s in block.transactions], commitment
+                    )
+            self._notified[commitment] = max(self._notified[commitment], min(reached, produced.slot - 1))
 
     # -- PubSub protocol -------------------------------------------------------------------------------
 
@@ -127,7 +133,8 @@ class Localnet:
             return {"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": None}
         kind = {"slotSubscribe": "slot", "logsSubscribe": "logs", "signatureSubscribe": "signature"}.get(method)
         if kind is not None:
-            config = next((p for p in params if isinstance(p, dict)), {})
+            # the config is the last parameter (logs and signature take a filter or a signature first)
+            config = params[-1] if kind != "slot" and len(params) > 1 and isinstance(params[-1], dict) else {}
             commitment = config.get("commitment", "finalized")
             if commitment not in _COMMITMENTS:
                 return _error(ident, INVALID_PARAMS, f"Invalid params: unknown commitment {commitment}")
