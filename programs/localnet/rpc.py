@@ -188,6 +188,20 @@ class RpcHandler:
             [self._account(_pubkey(keys, i), config) for i in range(len(keys))], config.get("commitment")
         )
 
+    def rpc_getProgramAccounts(self, params: list[Any]) -> Any:
+        program = _pubkey(params, 0, "program id")
+        config = _config(params, 1)
+        filters = config.get("filters") or []
+        if not isinstance(filters, list) or len(filters) > 4:
+            raise RpcError(INVALID_PARAMS, "Invalid params: filters must be a list of at most 4")
+        matches = []
+        for address, account in self.chain.svm.get_program_accounts(program):
+            data = bytes(account.data)
+            if all(_matches(f, data) for f in filters):
+                matches.append({"pubkey": str(address), "account": self._account(address, config)})
+        matches.sort(key=lambda m: m["pubkey"])
+        return self._context(matches, config.get("commitment")) if config.get("withContext") else matches
+
     # -- transactions ----------------------------------------------------------------------------------
 
     def _decode_tx(self, params: list[Any]) -> VersionedTransaction:
@@ -339,6 +353,33 @@ class RpcHandler:
         if config.get("rewards") is not False:
             block["rewards"] = []
         return block
+
+
+def _matches(spec: Any, data: bytes) -> bool:
+    """One getProgramAccounts filter: {"dataSize": n} or {"memcmp": {"offset": o, "bytes": b58 or base64}}."""
+    if not isinstance(spec, dict):
+        raise RpcError(INVALID_PARAMS, "Invalid params: a filter must be an object")
+    if "dataSize" in spec:
+        if not isinstance(spec["dataSize"], int):
+            raise RpcError(INVALID_PARAMS, "Invalid params: dataSize must be an integer")
+        return len(data) == spec["dataSize"]
+    memcmp = spec.get("memcmp")
+    if (
+        not isinstance(memcmp, dict)
+        or not isinstance(memcmp.get("offset"), int)
+        or not isinstance(memcmp.get("bytes"), str)
+    ):
+        raise RpcError(INVALID_PARAMS, "Invalid params: filter must be dataSize or memcmp {offset, bytes}")
+    try:
+        wanted = (
+            base64.b64decode(memcmp["bytes"], validate=True)
+            if memcmp.get("encoding") == "base64"
+            else base58.b58decode(memcmp["bytes"])
+        )
+    except ValueError:
+        raise RpcError(INVALID_PARAMS, "Invalid params: memcmp bytes do not decode") from None
+    offset = memcmp["offset"]
+    return data[offset : offset + len(wanted)] == wanted
 
 
 def _error_response(ident: Any, error: RpcError) -> dict[str, Any]:

@@ -255,3 +255,37 @@ async def test_gift_pool_runs_on_the_local_chain() -> None:
         history = (await rpc.get_signatures_for_address(gp.PROGRAM_ID)).value
         assert str(history[0].signature) == str(signature)
         assert len(history) == 2  # initialize at genesis, then the gift
+
+
+async def test_get_program_accounts_with_filters() -> None:
+    from solana.rpc.models import MemcmpOpts
+
+    from programs.gift_pool import client as gp
+    from programs.localnet.chain import Chain
+    from programs.localnet.genesis import deploy_gift_pool, dev_keys
+
+    chain = Chain(slot_ms=SLOT_MS, finality_depth=4)
+    keys = dev_keys()
+    deploy_gift_pool(chain, keys)
+    async with run_localnet(chain=chain, slot_ms=SLOT_MS) as net, AsyncClient(net.rpc_url) as rpc:
+        payer = await funded(rpc)
+        blockhash = (await rpc.get_latest_blockhash()).value.blockhash
+        ixs = [gp.register_creator_ix(p, h, payer.pubkey()) for p, h in (("x", "a"), ("x", "b"), ("twitch", "c"))]
+        await rpc.send_raw_transaction(
+            bytes(VersionedTransaction(Message.new_with_blockhash(ixs, payer.pubkey(), blockhash), [payer]))
+        )
+        everything = (await rpc.get_program_accounts(gp.PROGRAM_ID, Processed)).value
+        assert {str(a.pubkey) for a in everything} == {
+            str(gp.config_pda()),
+            *(str(gp.creator_pda(p, h)) for p, h in (("x", "a"), ("x", "b"), ("twitch", "c"))),
+        }
+        config_size = len(bytes(chain.svm.get_account(gp.config_pda()).data))  # type: ignore[union-attr]
+        only_config = (await rpc.get_program_accounts(gp.PROGRAM_ID, Processed, filters=[config_size])).value
+        assert [str(a.pubkey) for a in only_config] == [str(gp.config_pda())]
+        key = gp.handle_key("x", "b")
+        by_key = (
+            await rpc.get_program_accounts(
+                gp.PROGRAM_ID, Processed, filters=[MemcmpOpts(offset=8, bytes=str(Pubkey(key)))]
+            )
+        ).value
+        assert [str(a.pubkey) for a in by_key] == [str(gp.creator_pda("x", "b"))]
