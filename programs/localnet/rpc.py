@@ -15,7 +15,7 @@ from solders.transaction_metadata import FailedTransactionMetadata
 
 from programs.localnet.chain import Chain, ChainError, Executed
 
-__all__ = ["MAX_BODY", "RpcError", "RpcHandler"]
+__all__ = ["MAX_BODY", "RpcError", "RpcHandler", "account_json"]
 
 MAX_BODY = 1 << 20  # bytes; larger requests are refused
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = -32700, -32600, -32601, -32602
@@ -154,23 +154,7 @@ class RpcHandler:
     # -- accounts --------------------------------------------------------------------------------------
 
     def _account(self, pubkey: Pubkey, config: dict[str, Any]) -> Any:
-        account = self.chain.svm.get_account(pubkey)
-        if account is None or (account.lamports == 0 and not account.data):
-            return None
-        encoding = config.get("encoding") or "base64"
-        if encoding not in ("base64", "base58", "base64+zstd", "jsonParsed"):
-            raise RpcError(INVALID_PARAMS, f"Invalid params: unsupported encoding {encoding}")
-        data = bytes(account.data)
-        encoded: Any = [base58.b58encode(data).decode(), "base58"] if encoding == "base58" else [
-            base64.b64encode(data).decode(), "base64"]  # fmt: skip
-        return {
-            "lamports": account.lamports,
-            "owner": str(account.owner),
-            "data": encoded,
-            "executable": account.executable,
-            "rentEpoch": 18446744073709551615,
-            "space": len(data),
-        }
+        return account_json(self.chain, pubkey, config.get("encoding") or "base64")
 
     def rpc_getBalance(self, params: list[Any]) -> Any:
         return self._context(self.chain.svm.get_balance(_pubkey(params, 0)) or 0, _config(params, 1).get("commitment"))
@@ -353,6 +337,27 @@ class RpcHandler:
         if config.get("rewards") is not False:
             block["rewards"] = []
         return block
+
+
+def account_json(chain: Chain, pubkey: Pubkey, encoding: str = "base64") -> Any:
+    """An account in the RPC's shape; None when it does not exist. jsonParsed falls back to base64, as the
+    real RPC does for data it has no parser for."""
+    if encoding not in ("base64", "base58", "jsonParsed"):
+        raise RpcError(INVALID_PARAMS, f"Invalid params: unsupported encoding {encoding}")
+    account = chain.svm.get_account(pubkey)
+    if account is None or (account.lamports == 0 and not account.data):
+        return None
+    data = bytes(account.data)
+    encoded = [base58.b58encode(data).decode(), "base58"] if encoding == "base58" else [
+        base64.b64encode(data).decode(), "base64"]  # fmt: skip
+    return {
+        "lamports": account.lamports,
+        "owner": str(account.owner),
+        "data": encoded,
+        "executable": account.executable,
+        "rentEpoch": 18446744073709551615,
+        "space": len(data),
+    }
 
 
 def _matches(spec: Any, data: bytes) -> bool:

@@ -17,6 +17,7 @@ from typing import Any
 
 import uvicorn
 import websockets
+from solders.pubkey import Pubkey
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -24,7 +25,7 @@ from starlette.routing import Route
 
 from programs.localnet.chain import Chain, Executed
 from programs.localnet.faults import Faults
-from programs.localnet.rpc import INVALID_PARAMS, MAX_BODY, RpcHandler
+from programs.localnet.rpc import INVALID_PARAMS, MAX_BODY, RpcHandler, account_json
 
 __all__ = ["Localnet", "run_localnet"]
 
@@ -38,6 +39,8 @@ class _Subscription:
     send: Any  # the websocket connection
     mentions: str | None = None
     signature: str | None = None
+    account: str | None = None  # accountSubscribe: the account; programSubscribe: the owner program
+    encoding: str = "base64"
 
 
 @dataclass
@@ -84,11 +87,26 @@ class Localnet:
                 if sub.kind == "logs" and (sub.mentions is None or sub.mentions in {str(k) for k in tx.account_keys}):
                     value = {"signature": tx.signature, "err": tx.err, "logs": list(tx.logs)}
                     await self._notify(sub_id, sub, "logsNotification", {"context": context, "value": value})
+                elif sub.kind in ("account", "program"):
+                    await self._notify_accounts(sub_id, sub, tx)
                 elif sub.kind == "signature" and sub.signature == tx.signature:
                     await self._notify(
                         sub_id, sub, "signatureNotification", {"context": context, "value": {"err": tx.err}}
                     )
                     self.subscriptions.pop(sub_id, None)  # signature subscriptions end after one notification
+
+    async def _notify_accounts(self, sub_id: int, sub: _Subscription, tx: Executed) -> None:
+        """The accounts a transaction touched, as they are now (this chain keeps no per-commitment state)."""
+        context = {"slot": tx.slot}
+        for key in tx.account_keys:
+            if sub.kind == "account" and str(key) == sub.account:
+                value = account_json(self.chain, key, sub.encoding)
+                await self._notify(sub_id, sub, "accountNotification", {"context": context, "value": value})
+            elif sub.kind == "program":
+                value = account_json(self.chain, key, sub.encoding)
+                if value is not None and value["owner"] == sub.account:
+                    result = {"context": context, "value": {"pubkey": str(key), "account": value}}
+                    await self._notify(sub_id, sub, "programNotification", result)
 
     async def on_executed(self, executed: Executed) -> None:
         await self.transactions_reached([executed], "processed")
@@ -131,7 +149,13 @@ class Localnet:
             method, params, ident = request["method"], request.get("params", []), request.get("id")
         except (ValueError, KeyError, TypeError):
             return {"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": None}
-        kind = {"slotSubscribe": "slot", "logsSubscribe": "logs", "signatureSubscribe": "signature"}.get(method)
+        kind = {
+            "slotSubscribe": "slot",
+            "logsSubscribe": "logs",
+            "signatureSubscribe": "signature",
+            "accountSubscribe": "account",
+            "programSubscribe": "program",
+        }.get(method)
         if kind is not None:
             # the config is the last parameter (logs and signature take a filter or a signature first)
             config = params[-1] if kind != "slot" and len(params) > 1 and isinstance(params[-1], dict) else {}
@@ -153,11 +177,25 @@ class Localnet:
                 if not params or not isinstance(params[0], str):
                     return _error(ident, INVALID_PARAMS, "Invalid params: missing signature")
                 sub.signature = params[0]
+            if kind in ("account", "program"):
+                try:
+                    sub.account = str(Pubkey.from_string(params[0]))
+                except (ValueError, TypeError, IndexError):
+                    return _error(ident, INVALID_PARAMS, "Invalid params: missing or invalid pubkey")
+                sub.encoding = config.get("encoding") or "base64"
+                if sub.encoding not in ("base64", "base58", "jsonParsed"):
+                    return _error(ident, INVALID_PARAMS, f"Invalid params: unsupported encoding {sub.encoding}")
             sub_id = next(self._ids)
             self.subscriptions[sub_id] = sub
             owned.add(sub_id)
             return {"jsonrpc": "2.0", "result": sub_id, "id": ident}
-        if method in ("slotUnsubscribe", "logsUnsubscribe", "signatureUnsubscribe"):
+        if method in (
+            "slotUnsubscribe",
+            "logsUnsubscribe",
+            "signatureUnsubscribe",
+            "accountUnsubscribe",
+            "programUnsubscribe",
+        ):
             target_id = params[0] if params else None
             found = target_id in owned and self.subscriptions.pop(target_id, None) is not None
             owned.discard(target_id)

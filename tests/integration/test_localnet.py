@@ -289,3 +289,34 @@ async def test_get_program_accounts_with_filters() -> None:
             )
         ).value
         assert [str(a.pubkey) for a in by_key] == [str(gp.creator_pda("x", "b"))]
+
+
+async def test_account_and_program_subscriptions() -> None:
+    from programs.gift_pool import client as gp
+    from programs.localnet.chain import Chain
+    from programs.localnet.genesis import deploy_gift_pool, dev_keys
+
+    chain = Chain(slot_ms=SLOT_MS, finality_depth=4)
+    keys = dev_keys()
+    deploy_gift_pool(chain, keys)
+    async with run_localnet(chain=chain, slot_ms=SLOT_MS) as net, AsyncClient(net.rpc_url) as rpc:
+        fan = await funded(rpc)
+        receiver = Keypair().pubkey()
+        async with SolanaWsClient(net.ws_url) as ws:
+            account_sub = await ws.account_subscribe(pubkey=receiver, commitment=Processed)
+            program_sub = await ws.program_subscribe(program_id=gp.PROGRAM_ID, commitment=Processed)
+            await send_transfer(rpc, fan, receiver, 2_000_000)
+            note = await asyncio.wait_for(ws.recv(), timeout=5)
+            assert note.result.value.lamports == 2_000_000  # type: ignore[union-attr]
+            blockhash = (await rpc.get_latest_blockhash()).value.blockhash
+            message = Message.new_with_blockhash(
+                [gp.register_creator_ix("x", "subbed", fan.pubkey())], fan.pubkey(), blockhash
+            )
+            await rpc.send_raw_transaction(bytes(VersionedTransaction(message, [fan])))
+            seen = set()
+            while str(gp.creator_pda("x", "subbed")) not in seen:
+                program_note = await asyncio.wait_for(ws.recv(), timeout=5)
+                seen.add(str(program_note.result.value.pubkey))  # type: ignore[union-attr]
+            assert seen <= {str(gp.creator_pda("x", "subbed")), str(gp.config_pda())}
+            await ws.unsubscribe(account_sub)
+            await ws.unsubscribe(program_sub)
