@@ -62,6 +62,8 @@ class Executed:
     fee: int
     pre_balances: tuple[int, ...]
     post_balances: tuple[int, ...]
+    pre_token_balances: tuple[dict[str, Any], ...] = ()
+    post_token_balances: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass
@@ -160,6 +162,7 @@ class Chain:
         self.check(tx)
         keys = tuple(tx.message.account_keys)
         pre = tuple(self.svm.get_balance(k) or 0 for k in keys)
+        pre_tokens = tuple(token_balances(self, keys))
         result = self.svm.send_transaction(tx)
         if isinstance(result, FailedTransactionMetadata):
             meta: TransactionMetadata = result.meta()
@@ -182,6 +185,8 @@ class Chain:
             fee=meta.fee(),
             pre_balances=pre,
             post_balances=post,
+            pre_token_balances=pre_tokens,
+            post_token_balances=tuple(token_balances(self, keys)),
         )
         self.transactions[executed.signature] = executed
         current.transactions.append(executed.signature)
@@ -200,6 +205,12 @@ class Chain:
 
     def get(self, signature: str) -> Executed | None:
         return self.transactions.get(signature)
+
+
+def token_balances(chain: Chain, keys: tuple[Pubkey, ...]) -> list[dict[str, Any]]:
+    from programs.localnet.tokens import token_balances as balances  # tokens imports this module
+
+    return balances(chain, keys)
 
 
 def _preflight_data(err: str) -> dict[str, Any]:

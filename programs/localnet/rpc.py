@@ -14,6 +14,7 @@ from solders.transaction import VersionedTransaction
 from solders.transaction_metadata import FailedTransactionMetadata
 
 from programs.localnet.chain import Chain, ChainError, Executed
+from programs.localnet.tokens import TOKEN_PROGRAMS, token_account, ui_amount
 
 __all__ = ["MAX_BODY", "RpcError", "RpcHandler", "account_json"]
 
@@ -185,6 +186,36 @@ class RpcHandler:
                 matches.append({"pubkey": str(address), "account": self._account(address, config)})
         matches.sort(key=lambda m: m["pubkey"])
         return self._context(matches, config.get("commitment")) if config.get("withContext") else matches
+
+    def rpc_getTokenAccountBalance(self, params: list[Any]) -> Any:
+        info = token_account(self.chain, _pubkey(params, 0, "token account"))
+        if info is None:
+            raise RpcError(INVALID_PARAMS, "Invalid param: not a Token account")
+        return self._context(ui_amount(info["amount"], info["decimals"]), _config(params, 1).get("commitment"))
+
+    def rpc_getTokenAccountsByOwner(self, params: list[Any]) -> Any:
+        owner = str(_pubkey(params, 0, "owner"))
+        selector = _param(params, 1, dict, "mint or programId filter")
+        config = _config(params, 2)
+        mint, program = selector.get("mint"), selector.get("programId")
+        if (mint is None) == (program is None):
+            raise RpcError(INVALID_PARAMS, "Invalid params: give exactly one of mint and programId")
+        if program is not None and program not in TOKEN_PROGRAMS:
+            raise RpcError(INVALID_PARAMS, "Invalid params: unrecognized Token program id")
+        found = []
+        for token_program in [program] if program else sorted(TOKEN_PROGRAMS):
+            for address, _account in self.chain.svm.get_program_accounts(Pubkey.from_string(token_program)):
+                info = token_account(self.chain, address)
+                if info is None or info["owner"] != owner or (mint is not None and info["mint"] != mint):
+                    continue
+                account = account_json(self.chain, address, "base64")
+                if config.get("encoding") == "jsonParsed":
+                    parsed = {"mint": info["mint"], "owner": owner, "state": info["state"], "isNative": False,
+                              "tokenAmount": ui_amount(info["amount"], info["decimals"])}  # fmt: skip
+                    account["data"] = {"program": "spl-token", "parsed": {"info": parsed, "type": "account"},
+                                       "space": account["space"]}  # fmt: skip
+                found.append({"pubkey": str(address), "account": account})
+        return self._context(sorted(found, key=lambda f: f["pubkey"]), config.get("commitment"))
 
     # -- transactions ----------------------------------------------------------------------------------
 
@@ -442,8 +473,8 @@ def encode_transaction(executed: Executed, encoding: str, max_version: int | Non
         "postBalances": list(executed.post_balances),
         "innerInstructions": inner,
         "logMessages": list(executed.logs),
-        "preTokenBalances": [],
-        "postTokenBalances": [],
+        "preTokenBalances": list(executed.pre_token_balances),
+        "postTokenBalances": list(executed.post_token_balances),
         "rewards": [],
         "loadedAddresses": {"writable": [], "readonly": []},
         "computeUnitsConsumed": executed.compute_units,

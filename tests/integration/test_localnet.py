@@ -320,3 +320,52 @@ async def test_account_and_program_subscriptions() -> None:
             assert seen <= {str(gp.creator_pda("x", "subbed")), str(gp.config_pda())}
             await ws.unsubscribe(account_sub)
             await ws.unsubscribe(program_sub)
+
+
+async def test_token_methods_and_token_balances(client: AsyncClient, net: Localnet) -> None:
+    from solana.rpc.models import TokenAccountOpts
+    from solders.system_program import CreateAccountParams, create_account
+    from spl.token.instructions import (
+        TOKEN_PROGRAM_ID,
+        create_idempotent_associated_token_account,
+        get_associated_token_address,
+        initialize_mint2,
+        mint_to,
+    )
+    from spl.token.instructions import models as token_models
+
+    payer = await funded(client)
+    mint = Keypair()
+    owner = Keypair().pubkey()
+    rent = (await client.get_minimum_balance_for_rent_exemption(82)).value
+    ata = get_associated_token_address(owner, mint.pubkey())
+    instructions = [
+        create_account(CreateAccountParams(from_pubkey=payer.pubkey(), to_pubkey=mint.pubkey(), lamports=rent,
+                                           space=82, owner=TOKEN_PROGRAM_ID)),
+        initialize_mint2(token_models.InitializeMint2Params(decimals=6, program_id=TOKEN_PROGRAM_ID,
+                                                            mint=mint.pubkey(), mint_authority=payer.pubkey())),
+        create_idempotent_associated_token_account(payer.pubkey(), owner, mint.pubkey()),
+        mint_to(token_models.MintToParams(program_id=TOKEN_PROGRAM_ID, mint=mint.pubkey(), dest=ata,
+                                          mint_authority=payer.pubkey(), amount=1_234_500)),
+    ]  # fmt: skip
+    blockhash = (await client.get_latest_blockhash()).value.blockhash
+    message = Message.new_with_blockhash(instructions, payer.pubkey(), blockhash)
+    signature = (await client.send_raw_transaction(bytes(VersionedTransaction(message, [payer, mint])))).value
+
+    balance = (await client.get_token_account_balance(ata, Processed)).value
+    assert (balance.amount, balance.decimals, balance.ui_amount_string) == ("1234500", 6, "1.2345")
+    by_mint = (await client.get_token_accounts_by_owner(owner, TokenAccountOpts(mint=mint.pubkey()), Processed)).value
+    assert [str(a.pubkey) for a in by_mint] == [str(ata)]
+    parsed = (
+        await client.get_token_accounts_by_owner_json_parsed(
+            owner, TokenAccountOpts(program_id=TOKEN_PROGRAM_ID), Processed
+        )
+    ).value
+    assert parsed[0].account.data.parsed["info"]["tokenAmount"]["amount"] == "1234500"
+
+    await wait_for_slot(client, net.chain.slot)
+    tx = (await client.get_transaction(signature, "json", Finalized, 0)).value
+    meta = tx.transaction.meta  # type: ignore[union-attr]
+    post = [(b.mint, b.owner, b.ui_token_amount.amount) for b in meta.post_token_balances or []]  # type: ignore[union-attr]
+    assert post == [(mint.pubkey(), owner, "1234500")]
+    assert meta.pre_token_balances == []  # type: ignore[union-attr]
