@@ -20,6 +20,8 @@ from solders.rpc.responses import GetTransactionResp
 from solders.system_program import TransferParams, transfer
 from solders.transaction import VersionedTransaction
 
+from programs.localnet.chain import Chain
+from programs.localnet.genesis import deploy_gift_pool, dev_keys
 from programs.localnet.server import Localnet, run_localnet
 
 SLOT_MS = 50
@@ -27,7 +29,10 @@ SLOT_MS = 50
 
 @pytest.fixture
 async def net() -> AsyncIterator[Localnet]:
-    async with run_localnet(slot_ms=SLOT_MS, finality_depth=4) as running:
+    """A local chain with the gift pool deployed and initialized, as `memefans localnet` starts it."""
+    chain = Chain(slot_ms=SLOT_MS, finality_depth=4)
+    deploy_gift_pool(chain, dev_keys())
+    async with run_localnet(chain=chain, slot_ms=SLOT_MS) as running:
         yield running
 
 
@@ -226,100 +231,83 @@ async def test_raw_pubsub_errors(net: Localnet) -> None:
         assert json.loads(await ws.recv())["error"]["code"] == -32602
 
 
-async def test_gift_pool_runs_on_the_local_chain() -> None:
+async def test_gift_pool_runs_on_the_local_chain(client: AsyncClient, net: Localnet) -> None:
     """Genesis deploys the real program; a gift sent over RPC comes back with its event in the logs."""
     from programs.gift_pool import client as gp
-    from programs.localnet.chain import Chain
-    from programs.localnet.genesis import deploy_gift_pool, dev_keys
 
-    chain = Chain(slot_ms=SLOT_MS, finality_depth=4)
-    keys = dev_keys()
-    deploy_gift_pool(chain, keys)
-    async with run_localnet(chain=chain, slot_ms=SLOT_MS) as net, AsyncClient(net.rpc_url) as rpc:
-        fan = await funded(rpc)
-        blockhash = (await rpc.get_latest_blockhash()).value.blockhash
-        instructions = [
-            gp.register_creator_ix("x", "Alice", fan.pubkey()),
-            gp.gift_sol_ix(fan.pubkey(), "x", "Alice", 100_000_000, "post-1", "gm", keys.treasury.pubkey()),
-        ]
-        message = Message.new_with_blockhash(instructions, fan.pubkey(), blockhash)
-        signature = (await rpc.send_raw_transaction(bytes(VersionedTransaction(message, [fan])))).value
-        await wait_for_slot(rpc, chain.slot)
-        tx = (await rpc.get_transaction(signature, "json", Finalized, 0)).value
-        assert tx is not None
-        logs = tx.transaction.meta.log_messages or []  # type: ignore[union-attr]
-        assert f"Program {gp.PROGRAM_ID} success" in logs
-        assert sum(line.startswith("Program data: ") for line in logs) == 2  # CreatorRegistered, GiftSent
-        inner = tx.transaction.meta.inner_instructions or []  # type: ignore[union-attr]
-        assert inner and all(i.stack_height == 2 for group in inner for i in group.instructions)
-        history = (await rpc.get_signatures_for_address(gp.PROGRAM_ID)).value
-        assert str(history[0].signature) == str(signature)
-        assert len(history) == 2  # initialize at genesis, then the gift
+    rpc = client
+    fan = await funded(rpc)
+    blockhash = (await rpc.get_latest_blockhash()).value.blockhash
+    instructions = [
+        gp.register_creator_ix("x", "Alice", fan.pubkey()),
+        gp.gift_sol_ix(fan.pubkey(), "x", "Alice", 100_000_000, "post-1", "gm", dev_keys().treasury.pubkey()),
+    ]
+    message = Message.new_with_blockhash(instructions, fan.pubkey(), blockhash)
+    signature = (await rpc.send_raw_transaction(bytes(VersionedTransaction(message, [fan])))).value
+    await wait_for_slot(rpc, net.chain.slot)
+    tx = (await rpc.get_transaction(signature, "json", Finalized, 0)).value
+    assert tx is not None
+    logs = tx.transaction.meta.log_messages or []  # type: ignore[union-attr]
+    assert f"Program {gp.PROGRAM_ID} success" in logs
+    assert sum(line.startswith("Program data: ") for line in logs) == 2  # CreatorRegistered, GiftSent
+    inner = tx.transaction.meta.inner_instructions or []  # type: ignore[union-attr]
+    assert inner and all(i.stack_height == 2 for group in inner for i in group.instructions)
+    history = (await rpc.get_signatures_for_address(gp.PROGRAM_ID)).value
+    assert str(history[0].signature) == str(signature)
+    assert len(history) == 2  # initialize at genesis, then the gift
 
 
-async def test_get_program_accounts_with_filters() -> None:
+async def test_get_program_accounts_with_filters(client: AsyncClient, net: Localnet) -> None:
     from solana.rpc.models import MemcmpOpts
 
     from programs.gift_pool import client as gp
-    from programs.localnet.chain import Chain
-    from programs.localnet.genesis import deploy_gift_pool, dev_keys
 
-    chain = Chain(slot_ms=SLOT_MS, finality_depth=4)
-    keys = dev_keys()
-    deploy_gift_pool(chain, keys)
-    async with run_localnet(chain=chain, slot_ms=SLOT_MS) as net, AsyncClient(net.rpc_url) as rpc:
-        payer = await funded(rpc)
-        blockhash = (await rpc.get_latest_blockhash()).value.blockhash
-        ixs = [gp.register_creator_ix(p, h, payer.pubkey()) for p, h in (("x", "a"), ("x", "b"), ("twitch", "c"))]
-        await rpc.send_raw_transaction(
-            bytes(VersionedTransaction(Message.new_with_blockhash(ixs, payer.pubkey(), blockhash), [payer]))
-        )
-        everything = (await rpc.get_program_accounts(gp.PROGRAM_ID, Processed)).value
-        assert {str(a.pubkey) for a in everything} == {
-            str(gp.config_pda()),
-            *(str(gp.creator_pda(p, h)) for p, h in (("x", "a"), ("x", "b"), ("twitch", "c"))),
-        }
-        config_size = len(bytes(chain.svm.get_account(gp.config_pda()).data))  # type: ignore[union-attr]
-        only_config = (await rpc.get_program_accounts(gp.PROGRAM_ID, Processed, filters=[config_size])).value
-        assert [str(a.pubkey) for a in only_config] == [str(gp.config_pda())]
-        key = gp.handle_key("x", "b")
-        by_key = (
-            await rpc.get_program_accounts(
-                gp.PROGRAM_ID, Processed, filters=[MemcmpOpts(offset=8, bytes=str(Pubkey(key)))]
-            )
-        ).value
-        assert [str(a.pubkey) for a in by_key] == [str(gp.creator_pda("x", "b"))]
+    rpc = client
+    payer = await funded(rpc)
+    blockhash = (await rpc.get_latest_blockhash()).value.blockhash
+    ixs = [gp.register_creator_ix(p, h, payer.pubkey()) for p, h in (("x", "a"), ("x", "b"), ("twitch", "c"))]
+    await rpc.send_raw_transaction(
+        bytes(VersionedTransaction(Message.new_with_blockhash(ixs, payer.pubkey(), blockhash), [payer]))
+    )
+    everything = (await rpc.get_program_accounts(gp.PROGRAM_ID, Processed)).value
+    assert {str(a.pubkey) for a in everything} == {
+        str(gp.config_pda()),
+        *(str(gp.creator_pda(p, h)) for p, h in (("x", "a"), ("x", "b"), ("twitch", "c"))),
+    }
+    config_size = len(bytes(net.chain.svm.get_account(gp.config_pda()).data))  # type: ignore[union-attr]
+    only_config = (await rpc.get_program_accounts(gp.PROGRAM_ID, Processed, filters=[config_size])).value
+    assert [str(a.pubkey) for a in only_config] == [str(gp.config_pda())]
+    key = gp.handle_key("x", "b")
+    by_key = (
+        await rpc.get_program_accounts(gp.PROGRAM_ID, Processed, filters=[MemcmpOpts(offset=8, bytes=str(Pubkey(key)))])
+    ).value
+    assert [str(a.pubkey) for a in by_key] == [str(gp.creator_pda("x", "b"))]
 
 
-async def test_account_and_program_subscriptions() -> None:
+async def test_account_and_program_subscriptions(client: AsyncClient, net: Localnet) -> None:
     from programs.gift_pool import client as gp
-    from programs.localnet.chain import Chain
-    from programs.localnet.genesis import deploy_gift_pool, dev_keys
 
-    chain = Chain(slot_ms=SLOT_MS, finality_depth=4)
-    keys = dev_keys()
-    deploy_gift_pool(chain, keys)
-    async with run_localnet(chain=chain, slot_ms=SLOT_MS) as net, AsyncClient(net.rpc_url) as rpc:
-        fan = await funded(rpc)
-        receiver = Keypair().pubkey()
-        async with SolanaWsClient(net.ws_url) as ws:
-            account_sub = await ws.account_subscribe(pubkey=receiver, commitment=Processed)
-            program_sub = await ws.program_subscribe(program_id=gp.PROGRAM_ID, commitment=Processed)
-            await send_transfer(rpc, fan, receiver, 2_000_000)
-            note = await asyncio.wait_for(ws.recv(), timeout=5)
-            assert note.result.value.lamports == 2_000_000  # type: ignore[union-attr]
-            blockhash = (await rpc.get_latest_blockhash()).value.blockhash
-            message = Message.new_with_blockhash(
-                [gp.register_creator_ix("x", "subbed", fan.pubkey())], fan.pubkey(), blockhash
-            )
-            await rpc.send_raw_transaction(bytes(VersionedTransaction(message, [fan])))
-            seen = set()
-            while str(gp.creator_pda("x", "subbed")) not in seen:
-                program_note = await asyncio.wait_for(ws.recv(), timeout=5)
-                seen.add(str(program_note.result.value.pubkey))  # type: ignore[union-attr]
-            assert seen <= {str(gp.creator_pda("x", "subbed")), str(gp.config_pda())}
-            await ws.unsubscribe(account_sub)
-            await ws.unsubscribe(program_sub)
+    rpc = client
+    fan = await funded(rpc)
+    receiver = Keypair().pubkey()
+    async with SolanaWsClient(net.ws_url) as ws:
+        account_sub = await ws.account_subscribe(pubkey=receiver, commitment=Processed)
+        program_sub = await ws.program_subscribe(program_id=gp.PROGRAM_ID, commitment=Processed)
+        await send_transfer(rpc, fan, receiver, 2_000_000)
+        note = await asyncio.wait_for(ws.recv(), timeout=5)
+        assert note.result.value.lamports == 2_000_000  # type: ignore[union-attr]
+        blockhash = (await rpc.get_latest_blockhash()).value.blockhash
+        message = Message.new_with_blockhash(
+            [gp.register_creator_ix("x", "subbed", fan.pubkey())], fan.pubkey(), blockhash
+        )
+        await rpc.send_raw_transaction(bytes(VersionedTransaction(message, [fan])))
+        seen = set()
+        while str(gp.creator_pda("x", "subbed")) not in seen:
+            program_note = await asyncio.wait_for(ws.recv(), timeout=5)
+            seen.add(str(program_note.result.value.pubkey))  # type: ignore[union-attr]
+        assert seen <= {str(gp.creator_pda("x", "subbed")), str(gp.config_pda())}
+        await ws.unsubscribe(account_sub)
+        await ws.unsubscribe(program_sub)
 
 
 async def test_token_methods_and_token_balances(client: AsyncClient, net: Localnet) -> None:
