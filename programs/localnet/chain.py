@@ -78,7 +78,10 @@ class Slot:
 
 class Chain:
     def __init__(self, *, slot_ms: int = 400, finality_depth: int = 32, genesis_time: int | None = None) -> None:
-        self.svm = LiteSVM().with_blockhash_check(False).with_transaction_history(0)
+        self.svm = self._fresh_svm()
+        self.programs: list[tuple[Pubkey, bytes]] = []
+        self.log: list[tuple[int, bytes]] = []  # (slot, transaction bytes) of every executed transaction
+        self.dead: set[int] = set()
         self.slot_ms = slot_ms
         self.finality_depth = finality_depth
         self.genesis_time = int(time.time()) if genesis_time is None else genesis_time
@@ -91,6 +94,45 @@ class Chain:
         self.svm.set_account(self.faucet.pubkey(), Account(FAUCET_LAMPORTS, b"", SYSTEM_PROGRAM_ID, False, 0))
         self.advance()
 
+    @staticmethod
+    def _fresh_svm() -> LiteSVM:
+        return LiteSVM().with_blockhash_check(False).with_transaction_history(0)
+
+    def add_program(self, program_id: Pubkey, elf: bytes) -> None:
+        self.svm.add_program(program_id, elf)
+        self.programs.append((program_id, elf))
+
+    def _set_clock(self, slot: int) -> None:
+        self.svm.warp_to_slot(slot)
+        clock = self.svm.get_clock()
+        clock.unix_timestamp = self.block_time(slot)
+        self.svm.set_clock(clock)
+
+    def kill_slot(self, slot: int) -> list[str]:
+        """A fork: `slot` never finalizes. Its transactions are rolled back by rebuilding the state from the
+        log without them, as a validator switching forks would; returns their signatures."""
+        if slot <= self.finalized_slot or slot not in self.slots or slot in self.dead:
+            raise ChainError(-32602, f"slot {slot} cannot die: it is finalized, unknown or dead already")
+        svm = self._fresh_svm()
+        svm.set_account(self.faucet.pubkey(), Account(FAUCET_LAMPORTS, b"", SYSTEM_PROGRAM_ID, False, 0))
+        for program_id, elf in self.programs:
+            svm.add_program(program_id, elf)
+        self.svm = svm
+        for logged_slot, raw in self.log:
+            if logged_slot != slot:
+                self._set_clock(logged_slot)
+                self.svm.send_transaction(VersionedTransaction.from_bytes(raw))
+        self._set_clock(self.slot)
+        self.log = [(s, raw) for s, raw in self.log if s != slot]
+        victims = list(self.slots[slot].transactions)
+        for signature in victims:
+            executed = self.transactions.pop(signature)
+            for key in executed.account_keys:
+                self.by_address[str(key)].remove(signature)
+        self.slots[slot].transactions.clear()
+        self.dead.add(slot)
+        return victims
+
     # -- time ------------------------------------------------------------------------------------------
 
     def block_time(self, slot: int) -> int:
@@ -100,10 +142,7 @@ class Chain:
         """Produce the next slot: a new blockhash, the clock moved on."""
         parent = self.slot
         self.slot += 1
-        self.svm.warp_to_slot(self.slot)
-        clock = self.svm.get_clock()
-        clock.unix_timestamp = self.block_time(self.slot)
-        self.svm.set_clock(clock)
+        self._set_clock(self.slot)
         previous = self.slots[parent].blockhash if parent in self.slots else str(Hash.default())
         seed = hashlib.sha256(f"memefans-localnet:{self.genesis_time}:{self.slot}".encode()).digest()
         blockhash = str(Hash(seed))
@@ -126,6 +165,8 @@ class Chain:
         )
 
     def status_of(self, slot: int) -> str:
+        if slot in self.dead:
+            return "dead"
         if slot <= self.finalized_slot:
             return "finalized"
         return "confirmed" if slot <= self.confirmed_slot else "processed"
@@ -189,6 +230,7 @@ class Chain:
             post_token_balances=tuple(token_balances(self, keys)),
         )
         self.transactions[executed.signature] = executed
+        self.log.append((self.slot, bytes(tx)))
         current.transactions.append(executed.signature)
         for key in keys:
             self.by_address.setdefault(str(key), []).append(executed.signature)

@@ -46,7 +46,7 @@ def deploy_gift_pool(chain: Chain, keys: DevKeys, fee_bps: int = DEFAULT_FEE_BPS
     """Deploy the committed .so, fund the dev keys and initialize Config; returns the initialize transaction."""
     from programs.gift_pool import client
 
-    chain.svm.add_program(client.PROGRAM_ID, client.SO_PATH.read_bytes())
+    chain.add_program(client.PROGRAM_ID, client.SO_PATH.read_bytes())
     for keypair in (keys.admin, keys.verifier, keys.treasury):
         chain.airdrop(keypair.pubkey(), _FUNDING)
     instruction = client.initialize_ix(keys.admin.pubkey(), keys.verifier.pubkey(), keys.treasury.pubkey(), fee_bps)

@@ -340,11 +340,17 @@ class RpcHandler:
         end = params[1] if len(params) > 1 and isinstance(params[1], int) else self.chain.finalized_slot
         if end - start > 500_000:
             raise RpcError(INVALID_PARAMS, "Slot range too large; max 500000")
-        return [s for s in range(start, end + 1) if s in self.chain.slots and s <= self.chain.slot]
+        return [
+            s
+            for s in range(start, end + 1)
+            if s in self.chain.slots and s <= self.chain.slot and s not in self.chain.dead
+        ]
 
     def rpc_getBlock(self, params: list[Any]) -> Any:
         slot = self.chain.slots.get(_param(params, 0, int, "slot"))
         config = _config(params, 1)
+        if slot is not None and slot.slot in self.chain.dead:
+            raise RpcError(-32007, f"Slot {slot.slot} was skipped, or missing due to ledger jump to recent snapshot")
         if slot is None or slot.slot > self.chain.slot_for(config.get("commitment")):
             raise RpcError(-32004, "Block not available for slot")
         details = config.get("transactionDetails") or "full"

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from programs.localnet.chain import Chain, Executed
+from programs.localnet.chain import Chain, ChainError, Executed
 from programs.localnet.faults import Faults
 from programs.localnet.rpc import INVALID_PARAMS, MAX_BODY, RpcHandler, account_json
 
@@ -264,6 +264,25 @@ async def run_localnet(
                 return JSONResponse({"error": str(exc)}, 400)
         return JSONResponse(net.faults.as_dict())
 
+    async def admin_fork(request: Request) -> Response:
+        """Declare a not yet finalized slot dead (default: the newest confirmed slot with transactions)."""
+        try:
+            body = json.loads(await request.body() or b"{}")
+            slot = body.get("slot")
+            if slot is None:
+                candidates = [
+                    s for s in range(chain.confirmed_slot, chain.finalized_slot, -1) if chain.slots[s].transactions
+                ]
+                if not candidates:
+                    return JSONResponse({"error": "no unfinalized slot holds transactions"}, 409)
+                slot = candidates[0]
+            victims = chain.kill_slot(int(slot))
+        except (ValueError, TypeError, AttributeError) as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+        except ChainError as exc:
+            return JSONResponse({"error": exc.message}, 409)
+        return JSONResponse({"slot": slot, "rolled_back": victims})
+
     async def clock() -> None:
         last_drop = asyncio.get_running_loop().time()
         while True:
@@ -277,7 +296,11 @@ async def run_localnet(
                     await connection.close(1012, "fault injection: connection dropped")
 
     app = Starlette(
-        routes=[Route("/", rpc, methods=["POST"]), Route("/admin/faults", admin_faults, methods=["GET", "POST"])]
+        routes=[
+            Route("/", rpc, methods=["POST"]),
+            Route("/admin/faults", admin_faults, methods=["GET", "POST"]),
+            Route("/admin/fork", admin_fork, methods=["POST"]),
+        ]
     )
     config = uvicorn.Config(app, host="127.0.0.1", port=net.rpc_port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)

@@ -104,3 +104,48 @@ async def test_admin_endpoint_refuses_bad_faults(net: Localnet) -> None:
         assert fraction.status_code == 400
         current = (await http.get("/admin/faults")).json()
         assert current["rate_limit_fraction"] == 0.0
+
+
+async def test_fork_rolls_back_a_dead_slot() -> None:
+    from solders.hash import Hash
+    from solders.message import Message
+    from solders.system_program import TransferParams, transfer
+    from solders.transaction import VersionedTransaction
+
+    from programs.localnet.chain import Chain
+
+    chain = Chain(slot_ms=60_000, finality_depth=1000)  # slots advance only when the test says so
+    async with run_localnet(chain=chain, slot_ms=60_000) as net, httpx.AsyncClient(base_url=net.rpc_url) as http:
+
+        async def call(method: str, params: list[object]) -> dict[str, object]:
+            body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+            reply: dict[str, object] = (await http.post("/", json=body)).json()
+            return reply
+
+        payer = Keypair()
+        chain.airdrop(payer.pubkey(), 10**9)
+        kept_to, lost_to = Keypair().pubkey(), Keypair().pubkey()
+
+        def send(to: object, lamports: int) -> str:
+            ix = transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=lamports))  # type: ignore[arg-type]
+            msg = Message.new_with_blockhash([ix], payer.pubkey(), Hash.from_string(chain.latest_blockhash))
+            return chain.send(VersionedTransaction(msg, [payer])).signature
+
+        kept = send(kept_to, 3_000_000)
+        chain.advance()
+        lost = send(lost_to, 5_000_000)
+        dead_slot = chain.slot
+        chain.advance()
+
+        fork = (await http.post("/admin/fork", json={})).json()
+        assert fork == {"slot": dead_slot, "rolled_back": [lost]}
+        assert chain.get(lost) is None
+        assert (await call("getTransaction", [lost, {"commitment": "processed"}]))["result"] is None
+        assert (await call("getSignatureStatuses", [[lost, kept]]))["result"]["value"][0] is None  # type: ignore[index]
+        assert (await call("getBalance", [str(lost_to)]))["result"]["value"] == 0  # type: ignore[index]
+        assert (await call("getBalance", [str(kept_to)]))["result"]["value"] == 3_000_000  # type: ignore[index]
+        assert (await call("getBalance", [str(payer.pubkey())]))["result"]["value"] == 10**9 - 3_000_000 - 5000  # type: ignore[index]
+        assert (await call("getBlock", [dead_slot]))["error"]["code"] == -32007  # type: ignore[index]
+        again = (await http.post("/admin/fork", json={"slot": dead_slot})).json()
+        assert "cannot die" in again["error"]
+        assert chain.get(send(lost_to, 1_000_000)) is not None  # the chain goes on
