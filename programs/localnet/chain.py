@@ -8,11 +8,13 @@ valid for 150 slots as on a real cluster (LiteSVM's own check knows only the new
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from solders.account import Account
@@ -77,7 +79,14 @@ class Slot:
 
 
 class Chain:
-    def __init__(self, *, slot_ms: int = 400, finality_depth: int = 32, genesis_time: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        slot_ms: int = 400,
+        finality_depth: int = 32,
+        genesis_time: int | None = None,
+        ledger: Path | None = None,
+    ) -> None:
         self.svm = self._fresh_svm()
         self.programs: list[tuple[Pubkey, bytes]] = []
         self.log: list[tuple[int, bytes]] = []  # (slot, transaction bytes) of every executed transaction
@@ -92,7 +101,49 @@ class Chain:
         self.slot = FIRST_SLOT - 1
         self.faucet = Keypair.from_seed(hashlib.sha256(b"memefans-localnet-faucet").digest())
         self.svm.set_account(self.faucet.pubkey(), Account(FAUCET_LAMPORTS, b"", SYSTEM_PROGRAM_ID, False, 0))
-        self.advance()
+        self.ledger = ledger
+        self._replaying = False
+        journal = ledger / "ledger.jsonl" if ledger else None
+        if journal is not None and journal.exists():
+            self._replay(journal)
+        else:
+            if journal is not None:
+                journal.parent.mkdir(parents=True, exist_ok=True)
+                self._write({"genesis_time": self.genesis_time, "slot_ms": slot_ms})
+            self.advance()
+
+    # -- the ledger: an append-only journal replayed at start, so a restart resumes the same history ------
+
+    @property
+    def resumed(self) -> bool:
+        return bool(self.ledger and self.programs)
+
+    def _write(self, record: dict[str, Any]) -> None:
+        if self.ledger is not None and not self._replaying:
+            with (self.ledger / "ledger.jsonl").open("a") as journal:
+                journal.write(json.dumps(record, separators=(",", ":")) + "\n")
+
+    def _replay(self, journal: Path) -> None:
+        self._replaying = True
+        try:
+            for line in journal.read_text().splitlines():
+                record = json.loads(line)
+                if "genesis_time" in record:
+                    self.genesis_time = record["genesis_time"]
+                    self.slot_ms = record["slot_ms"]
+                    self.advance()
+                elif "program" in record:
+                    elf = (journal.parent / f"{record['program']}.so").read_bytes()
+                    self.add_program(Pubkey.from_string(record["program"]), elf)
+                else:
+                    while self.slot < record["slot"]:
+                        self.advance()
+                    if "tx" in record:
+                        self.send(VersionedTransaction.from_bytes(base64.b64decode(record["tx"])), check=False)
+                    elif record.get("dead"):
+                        self.kill_slot(record["slot"])
+        finally:
+            self._replaying = False
 
     @staticmethod
     def _fresh_svm() -> LiteSVM:
@@ -101,6 +152,9 @@ class Chain:
     def add_program(self, program_id: Pubkey, elf: bytes) -> None:
         self.svm.add_program(program_id, elf)
         self.programs.append((program_id, elf))
+        if self.ledger is not None and not self._replaying:
+            (self.ledger / f"{program_id}.so").write_bytes(elf)
+            self._write({"program": str(program_id)})
 
     def _set_clock(self, slot: int) -> None:
         self.svm.warp_to_slot(slot)
@@ -131,6 +185,7 @@ class Chain:
                 self.by_address[str(key)].remove(signature)
         self.slots[slot].transactions.clear()
         self.dead.add(slot)
+        self._write({"slot": slot, "dead": True})
         return victims
 
     # -- time ------------------------------------------------------------------------------------------
@@ -149,6 +204,8 @@ class Chain:
         self._recent.append(blockhash)
         produced = Slot(self.slot, parent, self.block_time(self.slot), blockhash, previous)
         self.slots[self.slot] = produced
+        if self.slot % 25 == 0:
+            self._write({"slot": self.slot})  # so that a restart resumes near the slot it stopped at
         return produced
 
     @property
@@ -199,8 +256,9 @@ class Chain:
     def simulate(self, tx: VersionedTransaction) -> Any:
         return self.svm.simulate_transaction(tx)
 
-    def send(self, tx: VersionedTransaction) -> Executed:
-        self.check(tx)
+    def send(self, tx: VersionedTransaction, *, check: bool = True) -> Executed:
+        if check:
+            self.check(tx)
         keys = tuple(tx.message.account_keys)
         pre = tuple(self.svm.get_balance(k) or 0 for k in keys)
         pre_tokens = tuple(token_balances(self, keys))
@@ -231,6 +289,7 @@ class Chain:
         )
         self.transactions[executed.signature] = executed
         self.log.append((self.slot, bytes(tx)))
+        self._write({"slot": self.slot, "tx": base64.b64encode(bytes(tx)).decode()})
         current.transactions.append(executed.signature)
         for key in keys:
             self.by_address.setdefault(str(key), []).append(executed.signature)

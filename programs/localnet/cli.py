@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+from pathlib import Path
 
 from programs.gift_pool.client import PROGRAM_ID
 from programs.localnet.chain import Chain
@@ -16,9 +17,13 @@ __all__ = ["main"]
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    chain = Chain(slot_ms=args.slot_ms, finality_depth=args.finality_depth)
+    chain = Chain(slot_ms=args.slot_ms, finality_depth=args.finality_depth, ledger=args.ledger)
     keys = dev_keys()
-    initialized = deploy_gift_pool(chain, keys)
+    if chain.resumed:
+        print(f"resumed the ledger in {args.ledger} at slot {chain.slot} ({len(chain.transactions)} transactions)")
+        initialized_note = "resumed"
+    else:
+        initialized_note = f"Config initialized in {deploy_gift_pool(chain, keys).signature}"
     faults = Faults()
     faults.update({
         "rate_limit_fraction": args.fault_429, "latency_ms": args.fault_latency_ms,
@@ -29,7 +34,7 @@ async def _serve(args: argparse.Namespace) -> None:
         rpc_port=args.rpc_port, ws_port=args.ws_port, slot_ms=args.slot_ms, chain=chain, faults=faults
     ) as net:
         print(f"JSON-RPC: {net.rpc_url}\nPubSub:   {net.ws_url}\nfaucet:   {chain.faucet.pubkey()}")
-        print(f"program:  {PROGRAM_ID} (Config initialized in {initialized.signature})")
+        print(f"program:  {PROGRAM_ID} ({initialized_note})")
         print(keys.describe(), flush=True)
         await asyncio.Event().wait()
 
@@ -40,6 +45,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--ws-port", type=int, default=8900)
     parser.add_argument("--slot-ms", type=int, default=400, help="milliseconds a slot lasts")
     parser.add_argument("--finality-depth", type=int, default=32, help="slots until a slot is finalized")
+    parser.add_argument("--ledger", type=Path, default=None, help="keep the history here; a restart resumes it")
     faults = parser.add_argument_group("fault injection (off by default; also POST /admin/faults at run time)")
     faults.add_argument("--fault-429", type=float, default=0.0, help="fraction of requests answered 429")
     faults.add_argument("--fault-latency-ms", type=int, default=0, help="latency added to every request")
