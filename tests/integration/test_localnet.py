@@ -357,3 +357,19 @@ async def test_token_methods_and_token_balances(client: AsyncClient, net: Localn
     post = [(b.mint, b.owner, b.ui_token_amount.amount) for b in meta.post_token_balances or []]  # type: ignore[union-attr]
     assert post == [(mint.pubkey(), owner, "1234500")]
     assert meta.pre_token_balances == []  # type: ignore[union-attr]
+
+
+async def test_fee_and_simulation_round_trips(client: AsyncClient) -> None:
+    payer = await funded(client)
+    blockhash = (await client.get_latest_blockhash()).value.blockhash
+    ix = transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=Keypair().pubkey(), lamports=3_000_000))
+    message = Message.new_with_blockhash([ix], payer.pubkey(), blockhash)
+    assert (await client.get_fee_for_message(message)).value == 5000
+    simulated = (await client.simulate_transaction(VersionedTransaction(message, [payer]))).value
+    assert simulated.err is None and simulated.units_consumed == 150
+    assert simulated.logs == ["Program 11111111111111111111111111111111 invoke [1]",
+                              "Program 11111111111111111111111111111111 success"]  # fmt: skip
+    too_much = transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=Keypair().pubkey(), lamports=10**15))
+    failing = Message.new_with_blockhash([too_much], payer.pubkey(), blockhash)
+    assert (await client.simulate_transaction(VersionedTransaction(failing, [payer]))).value.err is not None
+    assert (await client.get_balance(payer.pubkey(), Processed)).value == 5 * 10**9  # simulation changed nothing
