@@ -1,11 +1,12 @@
 """`memefans simulate`: gift traffic that behaves like the real platform, with labelled incidents.
 
 Creators on x, youtube and twitch with power-law (Zipf) popularity; fans with power-law activity; SOL
-gifts tied to post ids with memos; handles bound over time (gifts to unbound handles wait in escrow);
-withdrawals and admin batch payouts; and injected incidents, each written to the truth file with its
-signatures. Everything is drawn from one seeded RNG, so a seed gives the same traffic apart from
-signatures and times. The truth file's per-creator totals are read from the chain at the end (the Creator
-accounts and vault balances), and checked against what the simulator itself sent.
+and meme-token gifts (an SPL mint the simulator creates) tied to post ids with memos; handles bound over
+time (gifts to unbound handles wait in escrow); withdrawals and admin batch payouts; and injected
+incidents, each written to the truth file with its signatures. Everything is drawn from one seeded RNG,
+so a seed gives the same traffic apart from signatures and times. The truth file's per-creator totals
+are read from the chain at the end (the Creator accounts and vault balances), and checked against what
+the simulator itself sent.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.message import Message
 from solders.pubkey import Pubkey
-from solders.system_program import TransferParams, transfer
+from solders.system_program import CreateAccountParams, TransferParams, create_account, transfer
 from solders.transaction import VersionedTransaction
+from spl.token.instructions import initialize_mint2, mint_to
+from spl.token.models import InitializeMint2Params, MintToParams
 
 from programs.gift_pool import client as gp
 from programs.localnet.genesis import dev_keys
@@ -41,6 +44,7 @@ __all__ = ["Simulator", "main"]
 PLATFORMS = ("x", "youtube", "twitch")
 MEMOS = ("gm", "love this", "keep going", "", "for the stream", "🔥", "wagmi", "")
 LAMPORTS = 10**9
+MEME_DECIMALS = 6
 
 
 @dataclass
@@ -53,6 +57,9 @@ class Creator:
     fees: int = 0
     withdrawn: int = 0
     gifts: int = 0
+    token_gifted: int = 0
+    token_fees: int = 0
+    token_gifts: int = 0
 
     @property
     def pda(self) -> Pubkey:
@@ -153,6 +160,49 @@ class Simulator:
             fan = Keypair.from_seed(self.rng.randbytes(32))
             self.fans.append(fan)
             await self.fund(fan.pubkey(), 100 * LAMPORTS)
+        await self.mint_meme_token()
+
+    async def mint_meme_token(self) -> None:
+        """The meme token fans also gift: 6 decimals, minted to every fan; vaults and the treasury's account."""
+        admin = self.keys.admin
+        self.mint = Keypair.from_seed(self.rng.randbytes(32))
+        rent = (await self.rpc.get_minimum_balance_for_rent_exemption(82)).value
+        mint = self.mint.pubkey()
+        create = CreateAccountParams(
+            from_pubkey=admin.pubkey(), to_pubkey=mint, lamports=rent, space=82, owner=gp.TOKEN_PROGRAM_ID
+        )
+        init = InitializeMint2Params(
+            decimals=MEME_DECIMALS, program_id=gp.TOKEN_PROGRAM_ID, mint=mint, mint_authority=admin.pubkey()
+        )
+        treasury_ata = gp.create_ata_idempotent_ix(admin.pubkey(), self.treasury, mint)
+        await self.send([create_account(create), initialize_mint2(init), treasury_ata], [admin, self.mint])
+        for chunk in range(0, len(self.fans), 4):
+            ixs: list[Instruction] = []
+            for fan in self.fans[chunk : chunk + 4]:
+                ata = gp.associated_token_address(fan.pubkey(), self.mint.pubkey())
+                ixs.append(gp.create_ata_idempotent_ix(admin.pubkey(), fan.pubkey(), self.mint.pubkey()))
+                grant = MintToParams(
+                    program_id=gp.TOKEN_PROGRAM_ID,
+                    mint=mint,
+                    dest=ata,
+                    mint_authority=admin.pubkey(),
+                    amount=10**6 * 10**MEME_DECIMALS,
+                )
+                ixs.append(mint_to(grant))
+            await self.send(ixs, [admin])
+        for chunk in range(0, len(self.creators), 6):
+            vaults = [gp.create_vault_ix(admin.pubkey(), c.platform, c.handle, self.mint.pubkey())
+                      for c in self.creators[chunk : chunk + 6]]  # fmt: skip
+            await self.send(vaults, [admin])
+
+    async def gift_token(self, fan: Keypair, creator: Creator, amount: int, post: str) -> str:
+        ix = gp.gift_token_ix(fan.pubkey(), creator.platform, creator.handle, self.mint.pubkey(), amount, post,
+                              self.rng.choice(MEMOS), self.treasury)  # fmt: skip
+        signature = await self.send([ix], [fan])
+        creator.token_gifted += amount
+        creator.token_fees += self.fee(amount)
+        creator.token_gifts += 1
+        return signature
 
     def zipf(self, items: Sequence[Any], s: float = 1.1) -> Any:
         weights = [1 / (rank + 1) ** s for rank in range(len(items))]
@@ -165,9 +215,13 @@ class Simulator:
     async def step(self, k: int) -> None:
         roll = self.rng.random()
         creator = self.zipf(self.creators)
-        if roll < 0.86:
+        if roll < 0.70:
             fan = self.zipf(self.fans, 0.8)
             await self.gift(fan, creator, self.amount(), f"{creator.platform}-post-{self.rng.randrange(8)}")
+        elif roll < 0.86:
+            fan = self.zipf(self.fans, 0.8)
+            tokens = self.amount() * 10**MEME_DECIMALS // 10**6  # the same size law, in whole MEME
+            await self.gift_token(fan, creator, tokens, f"{creator.platform}-post-{self.rng.randrange(8)}")
         elif roll < 0.93:
             bound = [c for c in self.creators if c.bound and self.balance(c) > 10_000_000]
             if bound:
@@ -272,6 +326,15 @@ class Simulator:
 
     # -- the truth -------------------------------------------------------------------------------------
 
+    async def token_truth(self, creator: Creator) -> dict[str, int]:
+        vault = gp.associated_token_address(creator.pda, self.mint.pubkey())
+        balance = int((await self.rpc.get_token_account_balance(vault, Confirmed)).value.amount)
+        expected = creator.token_gifted - creator.token_fees
+        if balance != expected:
+            raise RuntimeError(f"{creator.handle}: vault holds {balance} MEME units, sent {expected}")
+        return {"gifted": creator.token_gifted, "fees": creator.token_fees, "withdrawn": 0, "balance": balance,
+                "gift_count": creator.token_gifts}  # fmt: skip
+
     async def truth(self) -> dict[str, Any]:
         accounts = (await self.rpc.get_multiple_accounts([c.pda for c in self.creators], Confirmed)).value
         creators = []
@@ -281,14 +344,16 @@ class Simulator:
             received, withdrawn, count = struct.unpack_from("<QQQ", data, 8 + 32 + 32)
             rent = (await self.rpc.get_minimum_balance_for_rent_exemption(len(data))).value
             balance = account.lamports - rent
-            mine = (creator.gifted - creator.fees, creator.withdrawn, creator.gifts, self.balance(creator))
+            # the Creator account counts every gift; the truth keeps SOL and token counts apart
+            mine = (creator.gifted - creator.fees, creator.withdrawn, creator.gifts + creator.token_gifts,
+                    self.balance(creator))  # fmt: skip
             if mine != (received, withdrawn, count, balance):
                 raise RuntimeError(f"{creator.handle}: chain says {(received, withdrawn, count, balance)}, sent {mine}")
             creators.append({
                 "platform": creator.platform, "handle": creator.handle, "creator": str(creator.pda),
                 "authority": str(creator.wallet.pubkey()) if creator.bound else None,
                 "gifted": creator.gifted, "fees": creator.fees, "withdrawn": withdrawn, "balance": balance,
-                "gift_count": count, "tokens": {},
+                "gift_count": creator.gifts, "tokens": {str(self.mint.pubkey()): await self.token_truth(creator)},
             })  # fmt: skip
         return {"fee_bps": self.fee_bps, "creators": creators, "incidents": self.incidents,
                 "transactions": {"sent": self.sent, "failed": self.failed}}  # fmt: skip

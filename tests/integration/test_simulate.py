@@ -69,6 +69,9 @@ async def test_simulation_is_deterministic_and_streamed_exactly_once(tmp_path: P
     ]
     assert [i["kind"] for i in truth["incidents"]] == list(INCIDENTS)
     assert sum(c["gift_count"] for c in truth["creators"]) > 40
+    token_gifts = [t for c in truth["creators"] for t in c["tokens"].values()]
+    assert sum(t["gift_count"] for t in token_gifts) >= 1  # the meme token is gifted too
+    assert all(t["balance"] == t["gifted"] - t["fees"] - t["withdrawn"] for t in token_gifts)
 
     # every program transaction streamed exactly once (the genesis initialize may precede the subscription)
     assert len(streamed) == len(set(streamed))
