@@ -14,6 +14,7 @@ from solders.transaction import VersionedTransaction
 from solders.transaction_metadata import FailedTransactionMetadata
 
 from programs.localnet.chain import Chain, ChainError, Executed
+from programs.localnet.parsed import parse_instruction
 from programs.localnet.tokens import TOKEN_PROGRAMS, token_account, ui_amount
 
 __all__ = ["MAX_BODY", "RpcError", "RpcHandler", "account_json"]
@@ -437,6 +438,28 @@ def _compiled(instruction: Any, stack_height: int | None) -> dict[str, Any]:
     }
 
 
+def _parsed(instruction: Any, keys: list[str], stack_height: int | None) -> dict[str, Any]:
+    accounts = [keys[i] for i in bytes(instruction.accounts)]
+    return parse_instruction(keys[instruction.program_id_index], accounts, bytes(instruction.data), stack_height)
+
+
+def _parsed_keys(keys: list[str], header: Any) -> list[dict[str, Any]]:
+    signed, ro_signed, ro_unsigned = (
+        header.num_required_signatures,
+        header.num_readonly_signed_accounts,
+        header.num_readonly_unsigned_accounts,
+    )
+    return [
+        {
+            "pubkey": key,
+            "signer": i < signed,
+            "writable": i < signed - ro_signed if i < signed else i < len(keys) - ro_unsigned,
+            "source": "transaction",
+        }
+        for i, key in enumerate(keys)
+    ]
+
+
 def encode_transaction(executed: Executed, encoding: str, max_version: int | None) -> dict[str, Any]:
     """The getTransaction result for one executed transaction, in the RPC's own shape."""
     tx = executed.transaction
@@ -465,9 +488,14 @@ def encode_transaction(executed: Executed, encoding: str, max_version: int | Non
         }
         if is_v0:
             msg["addressTableLookups"] = []
+        if encoding == "jsonParsed":
+            msg["accountKeys"] = _parsed_keys(keys, header)
+            msg["instructions"] = [_parsed(ix, keys, None) for ix in message.instructions]
+            del msg["header"]
         body = {"signatures": [str(s) for s in tx.signatures], "message": msg}
+    encode_inner = (lambda ix, h: _parsed(ix, keys, h)) if encoding == "jsonParsed" else _compiled
     inner = [
-        {"index": i, "instructions": [_compiled(ii.instruction(), ii.stack_height()) for ii in group]}
+        {"index": i, "instructions": [encode_inner(ii.instruction(), ii.stack_height()) for ii in group]}
         for i, group in enumerate(executed.inner_instructions)
         if group
     ]

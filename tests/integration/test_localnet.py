@@ -373,3 +373,23 @@ async def test_fee_and_simulation_round_trips(client: AsyncClient) -> None:
     failing = Message.new_with_blockhash([too_much], payer.pubkey(), blockhash)
     assert (await client.simulate_transaction(VersionedTransaction(failing, [payer]))).value.err is not None
     assert (await client.get_balance(payer.pubkey(), Processed)).value == 5 * 10**9  # simulation changed nothing
+
+
+async def test_json_parsed_transaction(client: AsyncClient, net: Localnet) -> None:
+    payer = await funded(client)
+    receiver = Keypair().pubkey()
+    signature = await send_transfer(client, payer, receiver, 4_000_000)
+    await wait_for_slot(client, net.chain.slot)
+    tx = (await client.get_transaction(signature_from(signature), "jsonParsed", Finalized, 0)).value  # type: ignore[arg-type]
+    assert tx is not None
+    message = tx.transaction.transaction.message  # type: ignore[union-attr]
+    keys = message.account_keys
+    assert (keys[0].signer, keys[0].writable, keys[1].signer, keys[1].writable, keys[2].writable) == (
+        True, True, False, True, False,
+    )  # fmt: skip
+    parsed = message.instructions[0]
+    assert parsed.program == "system"
+    assert parsed.parsed == {
+        "type": "transfer",
+        "info": {"source": str(payer.pubkey()), "destination": str(receiver), "lamports": 4_000_000},
+    }
