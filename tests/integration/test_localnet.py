@@ -393,3 +393,22 @@ async def test_json_parsed_transaction(client: AsyncClient, net: Localnet) -> No
         "type": "transfer",
         "info": {"source": str(payer.pubkey()), "destination": str(receiver), "lamports": 4_000_000},
     }
+
+
+async def test_base58_send_and_base64_get(client: AsyncClient, net: Localnet) -> None:
+    import base64
+
+    import base58
+
+    payer = await funded(client)
+    blockhash = (await client.get_latest_blockhash()).value.blockhash
+    ix = transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=Keypair().pubkey(), lamports=1_500_000))
+    tx = VersionedTransaction(Message.new_with_blockhash([ix], payer.pubkey(), blockhash), [payer])
+    signature = await raw(net, "sendTransaction", [base58.b58encode(bytes(tx)).decode()])  # base58 is the default
+    assert signature == str(tx.signatures[0])  # type: ignore[comparison-overlap]
+    got = await raw(net, "getTransaction", [signature, {"encoding": "base64", "commitment": "processed"}])
+    data, encoding = got["transaction"]  # type: ignore[misc]
+    assert encoding == "base64"
+    assert VersionedTransaction.from_bytes(base64.b64decode(data)) == tx
+    parsed = await client.get_transaction(signature_from(signature), "base64", Processed, 0)  # type: ignore[arg-type]
+    assert parsed.value is not None and parsed.value.slot == got["slot"]
