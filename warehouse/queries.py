@@ -156,31 +156,54 @@ def _after_args(after: GiftKey | None) -> list[Any]:
     return [] if after is None else [after.slot, after.signature, after.ix_path, after.event_index]
 
 
+_CREATOR_SUMMARY = """
+SELECT b.*,
+       (SELECT count(*) FROM gifts g WHERE g.creator = b.creator AND g.commitment <> 'finalized')
+     + (SELECT count(*) FROM withdrawals w WHERE w.creator = b.creator AND w.commitment <> 'finalized') AS pending_rows,
+       GREATEST((SELECT max(slot) FROM gifts g WHERE g.creator = b.creator),
+                (SELECT max(slot) FROM withdrawals w WHERE w.creator = b.creator),
+                (SELECT slot FROM creators c WHERE c.creator = b.creator)) AS max_slot,
+       (SELECT json_agg(json_build_object('mint', t.mint, 'gifted', t.gifted, 'fees', t.fees,
+                                          'withdrawn', t.withdrawn, 'balance', t.balance) ORDER BY t.mint)
+          FROM creator_token_balances t WHERE t.creator = b.creator) AS tokens,
+       last.signature AS last_signature, last.ix_path AS last_ix_path, last.event_index AS last_event_index,
+       last.fan AS last_fan, last.mint AS last_mint, last.amount AS last_amount, last.fee AS last_fee,
+       last.post_id AS last_post_id, last.memo AS last_memo, last.slot AS last_slot,
+       last.block_time AS last_block_time, last.commitment AS last_commitment
+FROM creator_balances b
+LEFT JOIN LATERAL (
+    SELECT * FROM gifts g WHERE g.creator = b.creator
+    ORDER BY g.slot DESC, g.signature DESC, g.ix_path DESC, g.event_index DESC LIMIT 1
+) last ON true
+WHERE b.platform = $1 AND b.handle_key = lower($2)
+"""
+
+
 async def creator_summary(pool: asyncpg.Pool, platform: str, handle: str) -> CreatorSummary | None:
+    """A creator's balances, totals, last gift and token totals, in one round trip."""
     async with pool.acquire() as conn:
-        row = await conn.fetchrow(
-            "SELECT b.*, (SELECT count(*) FROM gifts g WHERE g.creator = b.creator AND g.commitment <> 'finalized')"
-            " + (SELECT count(*) FROM withdrawals w WHERE w.creator = b.creator AND w.commitment <> 'finalized')"
-            " AS pending_rows,"
-            " GREATEST((SELECT max(slot) FROM gifts g WHERE g.creator = b.creator),"
-            "          (SELECT max(slot) FROM withdrawals w WHERE w.creator = b.creator),"
-            "          (SELECT slot FROM creators c WHERE c.creator = b.creator)) AS max_slot"
-            " FROM creator_balances b WHERE b.platform = $1 AND b.handle_key = lower($2)",
-            platform,
-            handle,
+        row = await conn.fetchrow(_CREATOR_SUMMARY, platform, handle)
+    if row is None:
+        return None
+    last = None
+    if row["last_signature"] is not None:
+        last = GiftRecord(
+            signature=row["last_signature"],
+            ix_path=row["last_ix_path"],
+            event_index=row["last_event_index"],
+            fan=row["last_fan"],
+            platform=row["platform"],
+            handle=row["handle"],
+            mint=row["last_mint"],
+            amount=int(row["last_amount"]),
+            fee=int(row["last_fee"]),
+            post_id=row["last_post_id"],
+            memo=row["last_memo"],
+            slot=row["last_slot"],
+            block_time=row["last_block_time"],
+            commitment=row["last_commitment"],
         )
-        if row is None:
-            return None
-        last = await conn.fetchrow(
-            f"SELECT {_GIFT_COLUMNS} FROM gifts g JOIN creators c USING (creator)"
-            f" WHERE g.creator = $1 {_GIFT_ORDER} LIMIT 1",
-            row["creator"],
-        )
-        tokens = await conn.fetch(
-            "SELECT mint, gifted, fees, withdrawn, balance FROM creator_token_balances"
-            " WHERE creator = $1 ORDER BY mint",
-            row["creator"],
-        )
+    tokens = json.loads(row["tokens"]) if row["tokens"] else []
     return CreatorSummary(
         platform=row["platform"],
         handle=row["handle"],
@@ -192,8 +215,11 @@ async def creator_summary(pool: asyncpg.Pool, platform: str, handle: str) -> Cre
         balance=int(row["balance"]),
         settled_balance=int(row["settled_balance"]),
         gift_count=int(row["gift_count"]),
-        last_gift=_gift(last) if last else None,
-        tokens=tuple(_tokens(tokens)),
+        last_gift=last,
+        tokens=tuple(
+            TokenTotals(t["mint"], int(t["gifted"]), int(t["fees"]), int(t["withdrawn"]), int(t["balance"]))
+            for t in tokens
+        ),
         max_slot=int(row["max_slot"] or 0),
         has_pending=bool(row["pending_rows"]),
     )

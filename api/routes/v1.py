@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Annotated
 
@@ -47,6 +48,20 @@ def _pool(request: Request) -> asyncpg.Pool:
     return pool
 
 
+FRESHNESS_TTL = 0.5  # seconds: the cursor moves once a batch, not once a request
+
+
+async def _freshness(request: Request) -> Freshness:
+    """The indexer's position, read at most twice a second however many requests ask for it."""
+    now = time.monotonic()
+    cached: tuple[float, Freshness] | None = getattr(request.app.state, "freshness", None)
+    if cached is not None and now - cached[0] < FRESHNESS_TTL:
+        return cached[1]
+    fresh = await queries.freshness(_pool(request))
+    request.app.state.freshness = (now, fresh)
+    return fresh
+
+
 def _as_of(fresh: Freshness, slot: int, pending: bool) -> AsOf:
     return AsOf(
         slot=max(slot, fresh.cursor_slot or 0),
@@ -86,7 +101,7 @@ def _token(t: TokenTotals) -> TokenBalance:
 
 
 async def _page(request: Request, gifts: list[GiftRecord], limit: int) -> GiftPage:
-    fresh = await queries.freshness(_pool(request))
+    fresh = await _freshness(request)
     more = len(gifts) > limit
     items = gifts[:limit]
     return GiftPage(
@@ -101,7 +116,7 @@ async def creator(request: Request, platform: str, handle: str) -> CreatorRespon
     summary = await queries.creator_summary(_pool(request), check_platform(platform), check_handle(handle))
     if summary is None:
         raise ApiError(404, "not_found", f"no creator {platform}/{handle} has been registered on chain")
-    fresh = await queries.freshness(_pool(request))
+    fresh = await _freshness(request)
     last = summary.last_gift
     return CreatorResponse(
         platform=summary.platform,
@@ -150,7 +165,7 @@ async def creator_gifts(
 @router.get("/posts/{platform}/{post_id}", response_model=PostResponse)
 async def post(request: Request, platform: str, post_id: str) -> PostResponse:
     summary = await queries.post_summary(_pool(request), check_platform(platform), check_post_id(post_id))
-    fresh = await queries.freshness(_pool(request))
+    fresh = await _freshness(request)
     return PostResponse(
         platform=summary.platform,
         post_id=summary.post_id,
@@ -172,7 +187,7 @@ async def wallet_gifts(request: Request, pubkey: str, limit: Limit = 50, cursor:
 async def wallet_balances(request: Request, pubkey: str) -> WalletBalancesResponse:
     wallet = check_pubkey(pubkey)
     rows = await queries.wallet_balances(_pool(request), wallet)
-    fresh = await queries.freshness(_pool(request))
+    fresh = await _freshness(request)
     return WalletBalancesResponse(
         wallet=wallet,
         creators=[
@@ -193,7 +208,7 @@ async def wallet_balances(request: Request, pubkey: str) -> WalletBalancesRespon
 @router.get("/health", response_model=HealthResponse)
 async def health(request: Request) -> HealthResponse:
     try:
-        fresh = await queries.freshness(_pool(request))
+        fresh = await _freshness(request)
     except (OSError, asyncpg.PostgresError):
         return HealthResponse(
             status="down",
