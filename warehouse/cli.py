@@ -7,7 +7,7 @@ import asyncio
 import sys
 import time
 
-from warehouse.db import effective_url, embedded_server, read_status, redact, upgrade
+from warehouse.db import effective_url, embedded_server, ping, read_status, redact, upgrade
 from warehouse.errors import WarehouseError
 from warehouse.settings import WarehouseSettings
 
@@ -64,7 +64,7 @@ def run(action: str, settings: WarehouseSettings, revision: str = "head") -> int
     if action == "url":
         print(url)
     elif action == "migrate":
-        asyncio.run(read_status(url, timeout=settings.connect_timeout))  # fails fast if unreachable
+        asyncio.run(ping(url, timeout=settings.connect_timeout))  # fails fast if unreachable
         upgrade(url, revision)
         print(f"migrated to {revision}", file=sys.stderr)
     elif action == "status":

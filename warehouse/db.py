@@ -7,9 +7,7 @@ clear `DatabaseUnreachable` within the configured seconds, never a hang.
 from __future__ import annotations
 
 import asyncio
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -29,6 +27,7 @@ __all__ = [
     "effective_url",
     "embedded_server",
     "head_revision",
+    "ping",
     "read_status",
     "redact",
     "sqlalchemy_url",
@@ -77,6 +76,12 @@ async def connect(url: str, *, timeout: float = 10.0) -> asyncpg.Connection:
         raise DatabaseUnreachable(
             f"cannot connect to {redact(url)} within {timeout:g} s: {type(exc).__name__}: {exc}"
         ) from exc
+
+
+async def ping(url: str, *, timeout: float = 10.0) -> None:
+    """Connect and disconnect: DatabaseUnreachable within `timeout` if the server does not answer."""
+    conn = await connect(url, timeout=timeout)
+    await conn.close()
 
 
 async def create_pool(url: str, *, timeout: float = 10.0, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
@@ -172,7 +177,3 @@ async def read_status(url: str, *, timeout: float = 10.0) -> Status:
     finally:
         await conn.close()
     return Status(redact(url), f"PostgreSQL {version}", revision, head_revision(), counts)
-
-
-def data_dir_hint(path: Path) -> str:
-    return os.path.relpath(path, Path.cwd())
