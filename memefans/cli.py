@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "build-program": ("programs.gift_pool.build:main", "rebuild the gift pool .so from C (--verify: compare bytes)"),
     "localnet": ("programs.localnet.cli:main", "run the local Solana chain (JSON-RPC + PubSub)"),
     "simulate": ("programs.localnet.simulate:main", "send realistic gift traffic to a chain"),
+    "index": ("indexer.cli:main", "stream the program's transactions into the warehouse (backfill, then live)"),
+    "decode": ("indexer.inspect:main", "decode one transaction file with an IDL and print it as JSON"),
 }
 
 
