@@ -32,7 +32,9 @@ TRANSACTIONS = Counter("memefans_indexer_transactions", "transactions ingested",
 EVENTS = Counter("memefans_indexer_events", "decoded events ingested", ["program", "name"], registry=REGISTRY)
 ROWS = Counter("memefans_indexer_rows", "rows upserted", ["table"], registry=REGISTRY)
 BATCHES = Counter("memefans_indexer_batches", "batches committed", registry=REGISTRY)
-DEAD_LETTERS = Counter("memefans_indexer_dead_letters", "inputs sent to the dead-letter table", ["stage"], registry=REGISTRY)
+DEAD_LETTERS = Counter(
+    "memefans_indexer_dead_letters", "inputs sent to the dead-letter table", ["stage"], registry=REGISTRY
+)
 ERRORS = Counter("memefans_indexer_errors", "errors the indexer recovered from", ["kind"], registry=REGISTRY)
 RPC_REQUESTS = Counter("memefans_indexer_rpc_requests", "JSON-RPC HTTP requests", ["method"], registry=REGISTRY)
 RPC_RETRIES = Counter("memefans_indexer_rpc_retries", "JSON-RPC retries", ["reason"], registry=REGISTRY)

@@ -1,0 +1,305 @@
+"""The write side of the warehouse: batches of rows in, exactly once, with the cursor in the same transaction.
+
+Every batch is one database transaction: the rows of each table are COPYed into a session-local staging
+table (binary COPY, the fastest way into PostgreSQL), then upserted into the real table on its natural key,
+then the cursor is written. A replay of any range changes nothing; a crash between two batches loses
+nothing that was committed and commits nothing half-way.
+
+Commitment: rows arrive `confirmed` (or `finalized` when their slot is already rooted) and never go back;
+`finalize()` promotes the rows of rooted slots and deletes the rows of slots that died, rewinding the cursor
+to before the first dead slot in the same transaction.
+
+The sink knows tables and columns, not events: the indexer's projection turns decoded events into rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from sqlalchemy import Table
+
+from warehouse import schema
+from warehouse.errors import WarehouseError
+
+__all__ = [
+    "SINK_TABLES",
+    "DeadLetter",
+    "FinalityResult",
+    "Sink",
+    "SinkError",
+    "StoredCursor",
+    "columns",
+    "open_sink",
+]
+
+
+class SinkError(WarehouseError):
+    """A batch could not be stored: a row breaks a constraint (`transient` False: retrying cannot help) or
+    the database went away (`transient` True)."""
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+def _failure(what: str, exc: BaseException) -> SinkError:
+    refused = isinstance(exc, asyncpg.DataError | asyncpg.IntegrityConstraintViolationError)
+    return SinkError(f"{what}: {type(exc).__name__}: {exc}", transient=not refused)
+
+
+# The tables the sink writes, in dependency order; each is upserted on its primary key.
+SINK_TABLES: tuple[Table, ...] = (
+    schema.slots,
+    schema.transactions,
+    schema.decoded_instructions,
+    schema.decoded_events,
+    schema.creators,
+    schema.creator_bindings,
+    schema.gifts,
+    schema.withdrawals,
+    schema.batch_payouts,
+    schema.admin_actions,
+    schema.failed_attempts,
+)
+# Tables whose rows belong to one slot and carry a commitment: what finalize() promotes or deletes.
+_COMMITTED = tuple(t for t in SINK_TABLES if "commitment" in t.c)
+_BY_SLOT = tuple(t for t in SINK_TABLES if "slot" in t.c and t is not schema.slots)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCursor:
+    name: str
+    slot: int
+    signature: str | None
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    stage: str  # "fetch", "decode", "project", ...
+    reason: str
+    signature: str | None = None
+    slot: int | None = None
+    payload: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class FinalityResult:
+    promoted_slots: int = 0
+    dead_slots: tuple[int, ...] = ()
+    deleted_rows: int = 0
+    cursor: StoredCursor | None = None  # the cursor after a rewind, when one happened
+
+
+@dataclass
+class _Statement:
+    table: Table
+    columns: tuple[str, ...]
+    stage: str
+    upsert: str
+
+
+def _statement(table: Table) -> _Statement:
+    columns = tuple(c.name for c in table.columns if c.name != "updated_at" and not _is_serial(table, c.name))
+    key = tuple(c.name for c in table.primary_key.columns)
+    stage = f"_stage_{table.name}"
+    assignments = []
+    for name in columns:
+        if name in key:
+            continue
+        if name == "commitment":
+            # a row never goes back from finalized to confirmed, whatever order its copies arrive in
+            assignments.append(
+                f"commitment = CASE WHEN {table.name}.commitment = 'finalized' THEN 'finalized' "
+                "ELSE EXCLUDED.commitment END"
+            )
+        elif table is schema.slots and name == "status":
+            assignments.append(
+                "status = CASE WHEN slots.status IN ('finalized', 'dead') THEN slots.status ELSE EXCLUDED.status END"
+            )
+        else:
+            assignments.append(f"{name} = EXCLUDED.{name}")
+    if "updated_at" in table.c:
+        assignments.append("updated_at = now()")
+    column_list = ", ".join(columns)
+    action = f"DO UPDATE SET {', '.join(assignments)}" if assignments else "DO NOTHING"
+    upsert = (
+        f"INSERT INTO {table.name} ({column_list}) SELECT DISTINCT ON ({', '.join(key)}) {column_list} "
+        f"FROM {stage} ORDER BY {', '.join(key)} ON CONFLICT ({', '.join(key)}) {action}"
+    )
+    return _Statement(table, columns, stage, upsert)
+
+
+def _is_serial(table: Table, name: str) -> bool:
+    column = table.c[name]
+    return bool(column.primary_key and column.autoincrement is True)
+
+
+_STATEMENTS = {t.name: _statement(t) for t in SINK_TABLES}
+
+
+def _encode_jsonb(value: Any) -> bytes:
+    return b"\x01" + json.dumps(value, separators=(",", ":")).encode()
+
+
+def _decode_jsonb(data: bytes) -> Any:
+    return json.loads(data[1:])
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec(
+        "jsonb", schema="pg_catalog", encoder=_encode_jsonb, decoder=_decode_jsonb, format="binary"
+    )
+    for statement in _STATEMENTS.values():
+        await conn.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {statement.stage} "
+            f"(LIKE {statement.table.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+
+
+@dataclass
+class Sink:
+    """Writes batches into the warehouse through a pool whose connections carry the staging tables."""
+
+    pool: asyncpg.Pool
+    rows_written: dict[str, int] = field(default_factory=dict)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    async def read_cursor(self, name: str) -> StoredCursor | None:
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow("SELECT slot, signature, details FROM cursors WHERE name = $1", name)
+        if row is None:
+            return None
+        return StoredCursor(name, int(row["slot"]), row["signature"], dict(row["details"] or {}))
+
+    async def write(
+        self,
+        rows: Mapping[str, Sequence[Sequence[Any]]],
+        *,
+        cursor: StoredCursor | None = None,
+        dead_letters: Sequence[DeadLetter] = (),
+    ) -> dict[str, int]:
+        """Store one batch: `rows` maps a table name to tuples in `columns(table)` order. Returns the rows
+        upserted per table. Everything commits together or not at all."""
+        counts: dict[str, int] = {}
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                for table in SINK_TABLES:
+                    records = rows.get(table.name)
+                    if not records:
+                        continue
+                    statement = _STATEMENTS[table.name]
+                    await conn.copy_records_to_table(statement.stage, records=records, columns=statement.columns)
+                    status = await conn.execute(statement.upsert)
+                    counts[table.name] = int(status.rsplit(" ", 1)[-1])
+                if dead_letters:
+                    await conn.executemany(
+                        "INSERT INTO dead_letters (signature, slot, stage, reason, payload) "
+                        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (signature, stage) DO UPDATE "
+                        "SET reason = EXCLUDED.reason, slot = EXCLUDED.slot, payload = EXCLUDED.payload, "
+                        "created_at = now()",
+                        [(d.signature, d.slot, d.stage, d.reason, d.payload) for d in dead_letters],
+                    )
+                if cursor is not None:
+                    await _write_cursor(conn, cursor)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+            raise _failure("batch not stored", exc) from exc
+        for name, count in counts.items():
+            self.rows_written[name] = self.rows_written.get(name, 0) + count
+        return counts
+
+    async def confirmed_slots(self, upto: int) -> list[int]:
+        """Slots at or below `upto` that still hold rows at `confirmed`."""
+        async with self.pool.acquire() as conn:
+            records = await conn.fetch(
+                "SELECT slot FROM transactions WHERE commitment = 'confirmed' AND slot <= $1 "
+                "UNION SELECT slot FROM creators WHERE commitment = 'confirmed' AND slot <= $1 ORDER BY 1",
+                upto,
+            )
+        return [int(r["slot"]) for r in records]
+
+    async def finalize(self, rooted: Sequence[int], dead: Sequence[int], *, cursor_name: str) -> FinalityResult:
+        """Promote the rows of `rooted` slots to finalized and delete the rows of `dead` slots; when the cursor
+        points into or past a dead slot, move it back to the newest transaction left before it."""
+        deleted = 0
+        rewound: StoredCursor | None = None
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                if rooted:
+                    for table in _COMMITTED:
+                        await conn.execute(
+                            f"UPDATE {table.name} SET commitment = 'finalized' "
+                            "WHERE commitment = 'confirmed' AND slot = ANY($1::bigint[])",
+                            list(rooted),
+                        )
+                    await conn.execute(
+                        "UPDATE slots SET status = 'finalized', updated_at = now() WHERE slot = ANY($1::bigint[])",
+                        list(rooted),
+                    )
+                if dead:
+                    for table in _BY_SLOT:
+                        status = await conn.execute(
+                            f"DELETE FROM {table.name} WHERE slot = ANY($1::bigint[])", list(dead)
+                        )
+                        deleted += int(status.rsplit(" ", 1)[-1])
+                    await conn.execute(
+                        "INSERT INTO slots (slot, status) SELECT unnest($1::bigint[]), 'dead' "
+                        "ON CONFLICT (slot) DO UPDATE SET status = 'dead', updated_at = now()",
+                        list(dead),
+                    )
+                    row = await conn.fetchrow(
+                        "SELECT slot, details FROM cursors WHERE name = $1 FOR UPDATE", cursor_name
+                    )
+                    if row is not None and int(row["slot"]) >= min(dead):
+                        back = await conn.fetchrow(
+                            "SELECT slot, signature FROM transactions WHERE slot < $1 "
+                            "ORDER BY slot DESC, tx_index DESC NULLS LAST, signature DESC LIMIT 1",
+                            min(dead),
+                        )
+                        details = dict(row["details"] or {})
+                        details["rewound_from"] = int(row["slot"])
+                        rewound = StoredCursor(
+                            cursor_name,
+                            int(back["slot"]) if back else max(0, min(dead) - 1),
+                            back["signature"] if back else None,
+                            details,
+                        )
+                        await _write_cursor(conn, rewound)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+            raise _failure("finality not applied", exc) from exc
+        return FinalityResult(len(rooted), tuple(dead), deleted, rewound)
+
+
+async def _write_cursor(conn: asyncpg.Connection, cursor: StoredCursor) -> None:
+    await conn.execute(
+        "INSERT INTO cursors (name, slot, signature, details) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (name) DO UPDATE SET slot = EXCLUDED.slot, signature = EXCLUDED.signature, "
+        "details = EXCLUDED.details, updated_at = now()",
+        cursor.name,
+        cursor.slot,
+        cursor.signature,
+        cursor.details,
+    )
+
+
+def columns(table: str) -> tuple[str, ...]:
+    """The column order `Sink.write` expects for `table`."""
+    return _STATEMENTS[table].columns
+
+
+async def open_sink(url: str, *, timeout: float = 10.0, max_size: int = 4) -> Sink:
+    """A sink with its own pool (the staging tables live in each connection's session)."""
+    try:
+        pool = await asyncpg.create_pool(url, min_size=1, max_size=max_size, timeout=timeout, init=_init_connection)
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        from warehouse.db import redact
+
+        raise SinkError(f"cannot open the sink on {redact(url)}: {type(exc).__name__}: {exc}", transient=True) from exc
+    assert pool is not None
+    return Sink(pool)
