@@ -1,0 +1,155 @@
+"""The projection from decoded transactions to warehouse rows: the gift pool's events to typed tables,
+failed transactions to failed attempts only, truncated logs recovered from args and balances."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from indexer.decode.model import DecodedTransaction, Event, Instruction, TokenBalance, TxError
+from indexer.projection import Projector, Rows
+from warehouse.sink import columns
+
+PROGRAM = "AnjLp8A7ht9WpQwi6MwtfoS5jyprBZy4r4DpMgSNTjjQ"
+FAN, CREATOR, TREASURY, CONFIG, ADMIN = "Fan1", "Creator1", "Treasury1", "Config1", "Admin1"
+
+
+def tx(
+    *,
+    instructions: tuple[Instruction, ...],
+    events: tuple[Event, ...] = (),
+    error: TxError | None = None,
+    truncated: bool = False,
+    keys: tuple[str, ...] = (FAN, CREATOR, TREASURY, CONFIG, PROGRAM),
+    pre: tuple[int, ...] = (10**9, 0, 0, 0, 1),
+    post: tuple[int, ...] = (10**9, 0, 0, 0, 1),
+    failed_events: tuple[Event, ...] = (),
+    pre_tokens: tuple[TokenBalance, ...] = (),
+    post_tokens: tuple[TokenBalance, ...] = (),
+) -> DecodedTransaction:
+    return DecodedTransaction(
+        signature="Sig1", slot=42, block_time=1_700_000_000, fee=5000, fee_payer=FAN, compute_units=2326,
+        success=error is None, error=error, logs_truncated=truncated, account_keys=keys, pre_balances=pre,
+        post_balances=post, pre_token_balances=pre_tokens, post_token_balances=post_tokens,
+        instructions=instructions, events=events, failed_events=failed_events,
+    )  # fmt: skip
+
+
+def gift_ix(path: str = "0", *, complete: bool = True, name: str = "gift_sol", amount: int = 1000) -> Instruction:
+    accounts = {"config": CONFIG, "creator": CREATOR, "fan": FAN, "treasury": TREASURY}
+    if name == "gift_token":
+        accounts = {**accounts, "treasury_token": "TreasuryAta", "mint": "Meme"}
+    return Instruction(
+        path=path, program_id=PROGRAM, accounts=tuple(accounts.values()), data=b"", stack_height=1, name=name,
+        args={"amount": amount, "post_id": "post-7", "memo": "gm"}, named_accounts=accounts, logs_complete=complete,
+    )  # fmt: skip
+
+
+def gift_event(path: str = "0", index: int = 0) -> Event:
+    fields = {"fan": FAN, "creator": CREATOR, "mint": None, "amount": 1000, "fee": 25, "post_id": "post-7",
+              "memo": "gm", "timestamp": 1_700_000_000}  # fmt: skip
+    return Event(path, index, PROGRAM, "GiftSent", fields, "log")
+
+
+def project(decoded: DecodedTransaction) -> dict[str, list[dict[str, Any]]]:
+    rows = Rows()
+    Projector(PROGRAM).project(decoded, rows, commitment="confirmed")
+    return {
+        table: [dict(zip(columns(table), record, strict=True)) for record in records]
+        for table, records in rows.records().items()
+    }
+
+
+def test_a_gift_becomes_one_gift_row_with_its_transaction() -> None:
+    out = project(tx(instructions=(gift_ix(),), events=(gift_event(),)))
+    (gift,) = out["gifts"]
+    assert (gift["signature"], gift["ix_path"], gift["event_index"], gift["slot"]) == ("Sig1", "0", 0, 42)
+    assert (gift["creator"], gift["fan"], gift["mint"], gift["amount"], gift["fee"]) == (CREATOR, FAN, None, 1000, 25)
+    assert (gift["post_id"], gift["memo"], gift["derived"], gift["commitment"]) == ("post-7", "gm", False, "confirmed")
+    (row,) = out["transactions"]
+    assert row["success"] is True and row["fee"] == 5000 and row["compute_units"] == 2326
+    assert [e["name"] for e in out["decoded_events"]] == ["GiftSent"]
+    assert [i["name"] for i in out["decoded_instructions"]] == ["gift_sol"]
+    assert "failed_attempts" not in out
+
+
+def test_a_failed_transaction_is_a_failed_attempt_and_never_a_gift() -> None:
+    error = TxError({"InstructionError": [0, {"Custom": 6003}]}, 0, PROGRAM, 6003, "Paused")
+    out = project(tx(instructions=(gift_ix(),), error=error, failed_events=(gift_event(),)))
+    assert "gifts" not in out and "decoded_events" not in out
+    (attempt,) = out["failed_attempts"]
+    assert (attempt["instruction"], attempt["error_code"], attempt["error_name"]) == ("gift_sol", 6003, "Paused")
+    assert out["transactions"][0]["success"] is False
+
+
+def test_a_gift_lost_to_a_truncated_log_is_rebuilt_from_args_and_balances() -> None:
+    decoded = tx(
+        instructions=(gift_ix(complete=False),),
+        truncated=True,
+        pre=(10**9, 0, 7_000, 0, 1),
+        post=(10**9 - 1000, 975, 7_025, 0, 1),
+    )
+    (gift,) = project(decoded)["gifts"]
+    assert (gift["amount"], gift["fee"], gift["post_id"], gift["derived"]) == (1000, 25, "post-7", True)
+    # an event the log did keep is not doubled
+    kept = tx(instructions=(gift_ix(complete=False),), events=(gift_event(),), truncated=True)
+    assert len(project(kept)["gifts"]) == 1
+
+
+def test_a_token_gift_lost_to_a_truncated_log_takes_its_fee_from_the_token_balances() -> None:
+    def balance(amount: int) -> TokenBalance:
+        return TokenBalance(5, "TreasuryAta", "Meme", TREASURY, amount)
+
+    decoded = tx(
+        instructions=(gift_ix(name="gift_token", amount=4000, complete=False),),
+        truncated=True,
+        pre_tokens=(balance(100),),
+        post_tokens=(balance(200),),
+    )
+    (gift,) = project(decoded)["gifts"]
+    assert (gift["mint"], gift["amount"], gift["fee"], gift["derived"]) == ("Meme", 4000, 100, True)
+
+
+def test_config_changes_are_admin_actions_named_by_their_instruction() -> None:
+    fields = {"admin": ADMIN, "previous_admin": ADMIN, "verifier": "V", "previous_verifier": "V",
+              "treasury": TREASURY, "fee_bps": 300, "previous_fee_bps": 250, "timestamp": 1}  # fmt: skip
+    set_fee = Instruction("0", PROGRAM, (CONFIG, ADMIN), b"", 1, name="set_fee", args={"fee_bps": 300})
+    out = project(tx(instructions=(set_fee,), events=(Event("0", 0, PROGRAM, "ConfigUpdated", fields, "log"),)))
+    (action,) = out["admin_actions"]
+    assert (action["kind"], action["actor"], action["details"]["fee_bps"]) == ("fee_change", ADMIN, 300)
+
+
+def test_a_rebind_is_a_binding_and_an_admin_action() -> None:
+    fields = {"creator": CREATOR, "platform": "x", "handle": "Alice", "authority": "New", "previous_authority": "Old",
+              "verifier": "V", "timestamp": 1}  # fmt: skip
+    bind = Instruction("0", PROGRAM, (), b"", 1, name="bind_creator")
+    out = project(tx(instructions=(bind,), events=(Event("0", 0, PROGRAM, "CreatorBound", fields, "cpi"),)))
+    assert [(b["authority"], b["previous_authority"]) for b in out["creator_bindings"]] == [("New", "Old")]
+    assert [(a["kind"], a["details"]["previous"]) for a in out["admin_actions"]] == [("rebind", "Old")]
+
+
+def test_events_of_other_programs_are_not_the_gift_pools() -> None:
+    other = Event("0", 0, "OtherProgram1111111111111111111111111111111", "GiftSent", gift_event().fields, "log")
+    out = project(tx(instructions=(gift_ix(),), events=(other,)))
+    assert "gifts" not in out and "decoded_events" not in out
+
+
+def test_a_failed_projection_rolls_back_only_that_transaction() -> None:
+    rows = Rows()
+    projector = Projector(PROGRAM)
+    projector.project(tx(instructions=(gift_ix(),), events=(gift_event(),)), rows, commitment="confirmed")
+    mark = rows.mark()
+    broken = Event("1", 0, PROGRAM, "GiftSent", {"fan": FAN}, "log")  # fields missing: a KeyError half-way
+    try:
+        projector.project(
+            DecodedTransaction(**{**_fields(tx(instructions=(gift_ix("1"),), events=(broken,))), "signature": "Sig2"}),
+            rows,
+            commitment="confirmed",
+        )
+    except KeyError:
+        rows.rollback(mark)
+    assert {r[0] for r in rows.records()["transactions"]} == {"Sig1"}
+    assert len(rows.records()["gifts"]) == 1 and rows.events == 1
+
+
+def _fields(decoded: DecodedTransaction) -> dict[str, Any]:
+    return {name: getattr(decoded, name) for name in DecodedTransaction.__dataclass_fields__}
