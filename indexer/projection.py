@@ -243,15 +243,14 @@ class Projector:
             rows.add("admin_actions", {**fact, "kind": kind, "actor": f["admin"], "details": {}})
         elif name == "ConfigUpdated":
             ix = tx.instruction(event.ix_path)
-            kind = _CONFIG_KINDS.get(ix.name or "") if ix is not None else None
-            if kind is None:
-                kind = (
-                    "fee_change"
-                    if f["fee_bps"] != f["previous_fee_bps"]
-                    else "admin_change"
-                    if f["admin"] != f["previous_admin"]
-                    else "verifier_change"
-                )
+            named = _CONFIG_KINDS.get(ix.name or "") if ix is not None else None
+            kind = named or (
+                "fee_change"
+                if f["fee_bps"] != f["previous_fee_bps"]
+                else "admin_change"
+                if f["admin"] != f["previous_admin"]
+                else "verifier_change"
+            )
             details = {k: v for k, v in f.items() if k != "timestamp"}
             rows.add("admin_actions", {**fact, "kind": kind, "actor": f["admin"], "details": details})
 
