@@ -1,0 +1,261 @@
+"""Borsh readers compiled once per IDL type: `compile_type(t, types)` gives `read(buf, offset) -> (value, offset)`.
+
+Values come out JSON-able (see model.py): ints of any width as int, pubkeys base58, byte arrays lists of
+ints, options None or the value, unit enum variants their name, variants with fields `{name: fields}`.
+A read past the end raises `ShortRead`; the decoder turns that into a warning, never a crash.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from solders.pubkey import Pubkey
+
+__all__ = ["Reader", "ShortRead", "compile_fields", "compile_type"]
+
+Reader = Callable[[bytes, int], tuple[Any, int]]
+
+
+class ShortRead(Exception):
+    """The bytes ended (or held an impossible value) before the type did."""
+
+
+def _fixed(fmt: str) -> Reader:
+    unpack = struct.Struct("<" + fmt).unpack_from
+    size = struct.calcsize("<" + fmt)
+
+    def read(buf: bytes, off: int) -> tuple[Any, int]:
+        end = off + size
+        if end > len(buf):
+            raise ShortRead(f"{fmt} at {off} needs {size} bytes, {len(buf) - off} left")
+        return unpack(buf, off)[0], end
+
+    return read
+
+
+def _wide(size: int, signed: bool) -> Reader:
+    def read(buf: bytes, off: int) -> tuple[Any, int]:
+        end = off + size
+        if end > len(buf):
+            raise ShortRead(f"{size * 8}-bit integer at {off}: {len(buf) - off} bytes left")
+        return int.from_bytes(buf[off:end], "little", signed=signed), end
+
+    return read
+
+
+def _bool(buf: bytes, off: int) -> tuple[Any, int]:
+    if off >= len(buf):
+        raise ShortRead(f"bool at {off}: no bytes left")
+    value = buf[off]
+    if value > 1:
+        raise ShortRead(f"bool at {off} is {value}")
+    return value == 1, off + 1
+
+
+def _pubkey(buf: bytes, off: int) -> tuple[Any, int]:
+    end = off + 32
+    if end > len(buf):
+        raise ShortRead(f"pubkey at {off}: {len(buf) - off} bytes left")
+    return str(Pubkey.from_bytes(buf[off:end])), end
+
+
+_u32 = struct.Struct("<I").unpack_from
+
+
+def _length(buf: bytes, off: int) -> tuple[int, int]:
+    if off + 4 > len(buf):
+        raise ShortRead(f"length at {off}: {len(buf) - off} bytes left")
+    return _u32(buf, off)[0], off + 4
+
+
+def _string(buf: bytes, off: int) -> tuple[Any, int]:
+    size, off = _length(buf, off)
+    end = off + size
+    if end > len(buf):
+        raise ShortRead(f"string of {size} bytes at {off}: {len(buf) - off} left")
+    return buf[off:end].decode("utf-8", errors="replace"), end
+
+
+def _bytes(buf: bytes, off: int) -> tuple[Any, int]:
+    size, off = _length(buf, off)
+    end = off + size
+    if end > len(buf):
+        raise ShortRead(f"bytes of {size} at {off}: {len(buf) - off} left")
+    return list(buf[off:end]), end
+
+
+_PRIMITIVES: dict[str, Reader] = {
+    "u8": _fixed("B"),
+    "i8": _fixed("b"),
+    "u16": _fixed("H"),
+    "i16": _fixed("h"),
+    "u32": _fixed("I"),
+    "i32": _fixed("i"),
+    "u64": _fixed("Q"),
+    "i64": _fixed("q"),
+    "f32": _fixed("f"),
+    "f64": _fixed("d"),
+    "u128": _wide(16, False),
+    "i128": _wide(16, True),
+    "u256": _wide(32, False),
+    "i256": _wide(32, True),
+    "bool": _bool,
+    "pubkey": _pubkey,
+    "publicKey": _pubkey,
+    "string": _string,
+    "bytes": _bytes,
+}
+
+
+def _option(inner: Reader, tag_size: int) -> Reader:
+    def read(buf: bytes, off: int) -> tuple[Any, int]:
+        if off + tag_size > len(buf):
+            raise ShortRead(f"option tag at {off}: no bytes left")
+        tag = int.from_bytes(buf[off : off + tag_size], "little")
+        off += tag_size
+        if tag == 0:
+            return None, off
+        if tag != 1:
+            raise ShortRead(f"option tag at {off - tag_size} is {tag}")
+        return inner(buf, off)
+
+    return read
+
+
+def _vec(inner: Reader) -> Reader:
+    def read(buf: bytes, off: int) -> tuple[Any, int]:
+        size, off = _length(buf, off)
+        if size > len(buf) - off:  # every element takes at least a byte: a longer length is corrupt
+            raise ShortRead(f"vec of {size} at {off}: {len(buf) - off} bytes left")
+        out = []
+        for _ in range(size):
+            value, off = inner(buf, off)
+            out.append(value)
+        return out, off
+
+    return read
+
+
+def _array(inner: Reader, size: int, is_u8: bool) -> Reader:
+    if is_u8:
+
+        def read_bytes(buf: bytes, off: int) -> tuple[Any, int]:
+            end = off + size
+            if end > len(buf):
+                raise ShortRead(f"[u8; {size}] at {off}: {len(buf) - off} bytes left")
+            return list(buf[off:end]), end
+
+        return read_bytes
+
+    def read(buf: bytes, off: int) -> tuple[Any, int]:
+        out = []
+        for _ in range(size):
+            value, off = inner(buf, off)
+            out.append(value)
+        return out, off
+
+    return read
+
+
+def compile_fields(fields: Any, types: Mapping[str, Any], cache: dict[str, Reader] | None = None) -> Reader:
+    """Named fields ([{"name", "type"}]) read into a dict; tuple fields ([type, ...]) into a list."""
+    cache = {} if cache is None else cache
+    if not fields:
+        return lambda buf, off: ({}, off)
+    if all(isinstance(f, dict) and "name" in f for f in fields):
+        named = [(str(f["name"]), compile_type(f["type"], types, cache)) for f in fields]
+
+        def read_named(buf: bytes, off: int) -> tuple[Any, int]:
+            out = {}
+            for name, reader in named:
+                out[name], off = reader(buf, off)
+            return out, off
+
+        return read_named
+    positional = [compile_type(f["type"] if isinstance(f, dict) else f, types, cache) for f in fields]
+
+    def read_tuple(buf: bytes, off: int) -> tuple[Any, int]:
+        out = []
+        for reader in positional:
+            value, off = reader(buf, off)
+            out.append(value)
+        return out, off
+
+    return read_tuple
+
+
+def _enum(variants: list[Any], types: Mapping[str, Any], cache: dict[str, Reader]) -> Reader:
+    compiled: list[tuple[str, Reader | None]] = []
+    for variant in variants:
+        fields = variant.get("fields") if isinstance(variant, dict) else None
+        name = str(variant["name"]) if isinstance(variant, dict) else str(variant)
+        compiled.append((name, compile_fields(fields, types, cache) if fields else None))
+
+    def read(buf: bytes, off: int) -> tuple[Any, int]:
+        if off >= len(buf):
+            raise ShortRead(f"enum tag at {off}: no bytes left")
+        tag = buf[off]
+        if tag >= len(compiled):
+            raise ShortRead(f"enum tag {tag} at {off}: only {len(compiled)} variants")
+        name, reader = compiled[tag]
+        if reader is None:
+            return name, off + 1
+        value, end = reader(buf, off + 1)
+        return {name: value}, end
+
+    return read
+
+
+def _defined_name(spec: Any) -> str:
+    if isinstance(spec, str):
+        return spec
+    if isinstance(spec, dict) and "name" in spec:
+        return str(spec["name"])
+    raise ValueError(f"unreadable defined type {spec!r}")
+
+
+def compile_type(t: Any, types: Mapping[str, Any], cache: dict[str, Reader] | None = None) -> Reader:
+    """A reader for one IDL type (both IDL formats' spellings). `types` maps a name to its type definition."""
+    cache = {} if cache is None else cache
+    if isinstance(t, str):
+        if t in _PRIMITIVES:
+            return _PRIMITIVES[t]
+        raise ValueError(f"unknown type {t!r}")
+    if not isinstance(t, dict) or len(t) != 1:
+        raise ValueError(f"unreadable type {t!r}")
+    ((kind, spec),) = t.items()
+    if kind == "option":
+        return _option(compile_type(spec, types, cache), 1)
+    if kind == "coption":
+        return _option(compile_type(spec, types, cache), 4)
+    if kind == "vec":
+        return _vec(compile_type(spec, types, cache))
+    if kind == "array":
+        inner, size = spec
+        if not isinstance(size, int):
+            raise ValueError(f"array length {size!r} is not a number (generic lengths are not supported)")
+        return _array(compile_type(inner, types, cache), size, inner == "u8")
+    if kind == "defined":
+        name = _defined_name(spec)
+        if name in cache:
+            return cache[name]
+        if name not in types:
+            raise ValueError(f"type {name!r} is not defined in the IDL")
+        slot: list[Reader] = []
+        cache[name] = lambda buf, off: slot[0](buf, off)  # recursive types see the reader being built
+        definition = types[name]
+        body = definition.get("type", definition)
+        if body.get("kind") == "enum":
+            reader = _enum(body.get("variants", []), types, cache)
+        elif body.get("kind") == "struct":
+            reader = compile_fields(body.get("fields", []), types, cache)
+        elif body.get("kind") == "type" and "alias" in body:
+            reader = compile_type(body["alias"], types, cache)
+        else:
+            raise ValueError(f"type {name!r} has an unsupported kind {body.get('kind')!r}")
+        slot.append(reader)
+        cache[name] = reader
+        return reader
+    raise ValueError(f"unknown type kind {kind!r}")
