@@ -247,14 +247,18 @@ def compile_type(t: Any, types: Mapping[str, Any], cache: dict[str, Reader] | No
         cache[name] = lambda buf, off: slot[0](buf, off)  # recursive types see the reader being built
         definition = types[name]
         body = definition.get("type", definition)
-        if body.get("kind") == "enum":
-            reader = _enum(body.get("variants", []), types, cache)
-        elif body.get("kind") == "struct":
-            reader = compile_fields(body.get("fields", []), types, cache)
-        elif body.get("kind") == "type" and "alias" in body:
-            reader = compile_type(body["alias"], types, cache)
-        else:
-            raise ValueError(f"type {name!r} has an unsupported kind {body.get('kind')!r}")
+        try:
+            if body.get("kind") == "enum":
+                reader = _enum(body.get("variants", []), types, cache)
+            elif body.get("kind") == "struct":
+                reader = compile_fields(body.get("fields", []), types, cache)
+            elif body.get("kind") == "type" and "alias" in body:
+                reader = compile_type(body["alias"], types, cache)
+            else:
+                raise ValueError(f"type {name!r} has an unsupported kind {body.get('kind')!r}")
+        except (ValueError, KeyError, TypeError):
+            del cache[name]  # no half-built placeholder for the next user of the type
+            raise
         slot.append(reader)
         cache[name] = reader
         return reader
