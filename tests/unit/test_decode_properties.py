@@ -74,8 +74,8 @@ def test_the_base_transaction_decodes_its_gift() -> None:
 
 def test_trailing_bytes_are_drift_kept_and_flagged() -> None:
     payload = gift_payload() + b"\x01\x02\x03"
-    decoded = DECODER.decode(base_tx([f"Program {PROGRAM} invoke [1]", "Program data: " + base64.b64encode(payload).decode(),
-                                      f"Program {PROGRAM} success"]))  # fmt: skip
+    data = "Program data: " + base64.b64encode(payload).decode()
+    decoded = DECODER.decode(base_tx([f"Program {PROGRAM} invoke [1]", data, f"Program {PROGRAM} success"]))
     assert isinstance(decoded, DecodedTransaction)
     (event,) = decoded.events
     assert event.drift and event.extra == b"\x01\x02\x03" and event.fields["amount"] == 1000
@@ -96,7 +96,7 @@ LOG_LINES = st.one_of(
             "Program return: abc",
             "Program  invoke [x]",
         ]
-    ),  # fmt: skip
+    ),
     st.binary(max_size=120).map(lambda b: "Program data: " + base64.b64encode(b).decode()),
     st.binary(max_size=40).map(lambda b: "Program data: " + base64.b64encode(gift_payload()[: len(b)]).decode()),
 )
