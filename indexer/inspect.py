@@ -19,6 +19,7 @@ from typing import Any
 
 from indexer.decode import DecodedTransaction, Decoder, Undecodable, load_idl
 from indexer.settings import DEFAULT_IDL
+from indexer.sources.replay import _is_json_member
 
 __all__ = ["main", "to_json"]
 
@@ -44,7 +45,7 @@ def to_json(decoded: DecodedTransaction) -> dict[str, Any]:
 def _read(path: Path) -> Any:
     if path.suffix == ".zip":
         with zipfile.ZipFile(path) as archive:
-            (member,) = [n for n in archive.namelist() if n.endswith(".json")][:1]
+            (member,) = [n for n in archive.namelist() if _is_json_member(n)][:1]
             return json.loads(archive.read(member))
     return json.loads(path.read_text())
 

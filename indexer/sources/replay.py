@@ -70,6 +70,11 @@ def _from_document(document: Any, name: str) -> Iterator[FetchedTransaction]:
     yield FetchedTransaction(signature, int(slot) if isinstance(slot, int) else 0, result)
 
 
+def _is_json_member(name: str) -> bool:
+    """A JSON file in an archive, not the resource forks macOS adds (`__MACOSX/`, `._name`)."""
+    return name.endswith(".json") and not name.startswith("__MACOSX/") and not name.rsplit("/", 1)[-1].startswith("._")
+
+
 def read_transactions(paths: Sequence[Path]) -> list[FetchedTransaction]:
     """Every transaction in `paths` (files, directories, zips), oldest first (stable within a slot)."""
     found: list[FetchedTransaction] = []
@@ -80,7 +85,7 @@ def read_transactions(paths: Sequence[Path]) -> list[FetchedTransaction]:
         try:
             if path.suffix == ".zip":
                 with zipfile.ZipFile(path) as archive:
-                    for member in sorted(n for n in archive.namelist() if n.endswith(".json")):
+                    for member in sorted(n for n in archive.namelist() if _is_json_member(n)):
                         found += _from_document(json.loads(archive.read(member)), f"{path}:{member}")
             else:
                 found += _from_document(json.loads(path.read_bytes()), str(path))
