@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -24,11 +25,12 @@ from indexer import metrics
 from indexer.decode import Decoder, Undecodable
 from indexer.projection import Projector, Rows
 from indexer.sources.base import Batch, Cursor, FetchedTransaction, Source
-from warehouse.sink import DeadLetter, Sink, SinkError, StoredCursor
+from warehouse.sink import DeadLetter, Sink, SinkError, StoredCursor, columns
 
 __all__ = ["ChainView", "Pipeline", "Stats"]
 
 log = logging.getLogger("memefans.indexer")
+_EVENT_COLUMNS = (columns("decoded_events").index("program_id"), columns("decoded_events").index("name"))
 
 
 class ChainView(Protocol):
@@ -178,6 +180,11 @@ class Pipeline:
             )
         for table, records in rows.tables.items():
             metrics.ROWS.labels(table).inc(len(records))
+        events = rows.tables.get("decoded_events", {})
+        if events:
+            program_at, name_at = _EVENT_COLUMNS
+            for (program, name), count in Counter((r[program_at], r[name_at]) for r in events.values()).items():
+                metrics.EVENTS.labels(program, name).inc(count)
         metrics.TIP_SLOT.set(batch.tip_slot)
         if batch.cursor is not None:
             metrics.CURSOR_SLOT.set(batch.cursor.slot)
