@@ -81,12 +81,27 @@ class Pipeline:
         if self.chain is not None:
             await self.finalize_once()
             finality = asyncio.create_task(self._finality_loop(), name="finality")
+        writing: asyncio.Task[None] | None = None
         try:
             async for batch in self.source.stream(start):
-                await self.ingest(batch)
+                if writing is None:
+                    prepared = self._prepare(batch)
+                else:
+                    # decode the next batch in a thread while the previous one is being written: the
+                    # database works on the other core meanwhile
+                    prepared = await asyncio.to_thread(self._prepare, batch)
+                    await writing
+                writing = asyncio.create_task(self._store(batch, *prepared))
+            if writing is not None:
+                await writing
+                writing = None
             if self.chain is not None:
                 await self.finalize_once()
         finally:
+            if writing is not None:
+                writing.cancel()  # its database transaction rolls back: the next run redoes the batch
+                with contextlib.suppress(asyncio.CancelledError):
+                    await writing
             if finality is not None:
                 finality.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -96,11 +111,17 @@ class Pipeline:
     # -- one batch -------------------------------------------------------------------------------------
 
     async def ingest(self, batch: Batch) -> None:
+        await self._store(batch, *self._prepare(batch))
+
+    def _prepare(self, batch: Batch) -> tuple[Rows, list[DeadLetter], StoredCursor | None]:
+        """Decode and project (pure CPU, safe in a worker thread)."""
         rows = Rows()
         dead: list[DeadLetter] = []
         for fetched in batch.transactions:
             self._add(fetched, rows, dead)
-        cursor = self._cursor(batch)
+        return rows, dead, self._cursor(batch)
+
+    async def _store(self, batch: Batch, rows: Rows, dead: list[DeadLetter], cursor: StoredCursor | None) -> None:
         for attempt in range(self.write_attempts):
             try:
                 await self.sink.write(rows.records(), cursor=cursor, dead_letters=dead)

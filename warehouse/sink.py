@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+import orjson
 from sqlalchemy import Table
 
 from warehouse import schema
@@ -101,6 +102,7 @@ class _Statement:
     columns: tuple[str, ...]
     stage: str
     upsert: str
+    key_at: tuple[int, ...]  # positions of the primary key's columns in `columns`
 
 
 def _statement(table: Table) -> _Statement:
@@ -131,7 +133,7 @@ def _statement(table: Table) -> _Statement:
         f"INSERT INTO {table.name} ({column_list}) SELECT DISTINCT ON ({', '.join(key)}) {column_list} "
         f"FROM {stage} ORDER BY {', '.join(key)} ON CONFLICT ({', '.join(key)}) {action}"
     )
-    return _Statement(table, columns, stage, upsert)
+    return _Statement(table, columns, stage, upsert, tuple(columns.index(k) for k in key))
 
 
 def _is_serial(table: Table, name: str) -> bool:
@@ -143,11 +145,14 @@ _STATEMENTS = {t.name: _statement(t) for t in SINK_TABLES}
 
 
 def _encode_jsonb(value: Any) -> bytes:
-    return b"\x01" + json.dumps(value, separators=(",", ":")).encode()
+    try:
+        return b"\x01" + orjson.dumps(value)
+    except TypeError:  # an integer wider than 64 bits (u128 fields): the standard library writes any int
+        return b"\x01" + json.dumps(value, separators=(",", ":")).encode()
 
 
 def _decode_jsonb(data: bytes) -> Any:
-    return json.loads(data[1:])
+    return json.loads(data[1:])  # exact for integers of any width, unlike orjson
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -190,14 +195,17 @@ class Sink:
         counts: dict[str, int] = {}
         try:
             async with self.pool.acquire() as conn, conn.transaction():
+                upserts = []
                 for table in SINK_TABLES:
                     records = rows.get(table.name)
                     if not records:
                         continue
                     statement = _STATEMENTS[table.name]
                     await conn.copy_records_to_table(statement.stage, records=records, columns=statement.columns)
-                    status = await conn.execute(statement.upsert)
-                    counts[table.name] = int(status.rsplit(" ", 1)[-1])
+                    upserts.append(statement.upsert)
+                    counts[table.name] = len({tuple(r[i] for i in statement.key_at) for r in records})
+                if upserts:
+                    await conn.execute(";\n".join(upserts))  # one round trip for every table of the batch
                 if dead_letters:
                     await conn.executemany(
                         "INSERT INTO dead_letters (signature, slot, stage, reason, payload) "

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import base58
+import based58
 from solders.transaction import VersionedTransaction
 
 __all__ = ["Malformed", "Message", "RawInstruction", "parse_message", "with_paths"]
@@ -50,7 +51,7 @@ def _b58(data: Any, where: str) -> bytes:
     if not isinstance(data, str):
         raise Malformed(f"{where}: data is {type(data).__name__}, not a base58 string")
     try:
-        return base58.b58decode(data) if data else b""
+        return based58.b58decode(data.encode()) if data else b""
     except ValueError as exc:
         raise Malformed(f"{where}: data is not base58: {exc}") from exc
 

@@ -9,13 +9,13 @@ else the request's params when the file keeps them, else parentSlot + 1), direct
 from __future__ import annotations
 
 import base64
-import json
 import zipfile
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import base58
+import orjson
 from solders.transaction import VersionedTransaction
 
 from indexer.sources.base import Batch, Cursor, FetchedTransaction, SourceError
@@ -86,10 +86,10 @@ def read_transactions(paths: Sequence[Path]) -> list[FetchedTransaction]:
             if path.suffix == ".zip":
                 with zipfile.ZipFile(path) as archive:
                     for member in sorted(n for n in archive.namelist() if _is_json_member(n)):
-                        found += _from_document(json.loads(archive.read(member)), f"{path}:{member}")
+                        found += _from_document(orjson.loads(archive.read(member)), f"{path}:{member}")
             else:
-                found += _from_document(json.loads(path.read_bytes()), str(path))
-        except (OSError, ValueError, zipfile.BadZipFile) as exc:
+                found += _from_document(orjson.loads(path.read_bytes()), str(path))
+        except (OSError, ValueError, orjson.JSONDecodeError, zipfile.BadZipFile) as exc:
             raise SourceError(f"{path}: unreadable: {exc}") from exc
     found.sort(key=lambda tx: tx.slot)
     return found

@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any
 
 import httpx2
+import orjson
 from solana.rpc.async_http_provider import AsyncHTTPProvider
 
 from indexer import metrics
@@ -79,7 +80,7 @@ class RpcClient:
                 else:
                     if reply.status_code == 200:
                         try:
-                            return json.loads(reply.content)
+                            return orjson.loads(reply.content)
                         except ValueError as exc:
                             raise SourceError(f"{label}: the reply is not JSON: {exc}") from exc
                     last = f"HTTP {reply.status_code}"

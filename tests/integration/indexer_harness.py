@@ -91,6 +91,11 @@ async def wait_until_indexed(
 ) -> dict[str, bool]:
     """Wait until the warehouse holds exactly the program's transactions (and, if asked, all finalized)."""
     deadline = time.monotonic() + timeout
+    sent_by = net.chain.slot  # everything sent so far must be confirmed before the comparison means anything
+    for _ in range(int(timeout * 50)):
+        if await rpc_call(net.rpc_url, "getSlot", [{"commitment": "confirmed"}]) > sent_by:
+            break
+        await asyncio.sleep(0.02)
     missing: set[str] = set()
     extra: set[str] = set()
     pending = 0
