@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 from collections.abc import AsyncIterator
 
+import asyncpg
 import httpx
 import pytest
+from indexer_harness import settings_for
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
@@ -14,6 +18,7 @@ from solders.transaction import Transaction
 
 from api.app import create_app
 from api.settings import ApiSettings
+from indexer.cli import run as run_indexer
 from programs.gift_pool import client as gp
 from programs.localnet.chain import Chain
 from programs.localnet.genesis import DEFAULT_FEE_BPS, deploy_gift_pool, dev_keys
@@ -52,9 +57,12 @@ async def test_action_metadata_and_headers(chain_and_api: tuple[Localnet, httpx.
     assert preflight.status_code == 204 and preflight.headers["access-control-allow-origin"] == "*"
 
 
-async def test_posted_transaction_is_a_real_gift(chain_and_api: tuple[Localnet, httpx.AsyncClient]) -> None:
+async def test_posted_transaction_is_a_real_gift(
+    chain_and_api: tuple[Localnet, httpx.AsyncClient], db_url: str, db_pool: asyncpg.Pool
+) -> None:
     net, http = chain_and_api
     fan = Keypair()
+    indexer = asyncio.create_task(run_indexer(settings_for(net), database_url=db_url))
     async with AsyncClient(net.rpc_url) as rpc:
         await rpc.request_airdrop(fan.pubkey(), 2 * 10**9)
         response = await http.post("/v1/actions/gift/x/Alice?amount=0.25", json={"account": str(fan.pubkey())})
@@ -73,6 +81,22 @@ async def test_posted_transaction_is_a_real_gift(chain_and_api: tuple[Localnet, 
     assert sum(line.startswith("Program data: ") for line in executed.logs) == 2  # registered, then gifted
     rent = net.chain.svm.minimum_balance_for_rent_exemption(len(bytes(vault.data)))  # type: ignore[union-attr]
     assert vault is not None and vault.lamports - rent == 250_000_000 - fee
+
+    # the indexer picks it up: a gift in the warehouse, and in the API's answer for the creator
+    try:
+        async with db_pool.acquire() as conn:
+            for _ in range(200):
+                row = await conn.fetchrow("SELECT fan, amount, fee FROM gifts WHERE signature = $1", str(signature))
+                if row is not None:
+                    break
+                await asyncio.sleep(0.05)
+        assert row is not None and (row["fan"], row["amount"], row["fee"]) == (str(fan.pubkey()), 250_000_000, fee)
+        creator = (await http.get("/v1/creators/x/Alice")).json()
+        assert (creator["gift_count"], creator["totals"]["gifted"]) == (1, "250000000")
+    finally:
+        indexer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await indexer
 
 
 @pytest.mark.parametrize(
