@@ -5,7 +5,7 @@
   "use strict";
 
   const X_HANDLE = /^[A-Za-z0-9_]{1,15}$/;
-  const YT_HANDLE = /^[A-Za-z0-9._-]{3,30}$/;
+  const YT_HANDLE = /^[A-Za-z0-9_.-]{3,30}$/; // YouTube handles: letters, digits, underscores, hyphens, periods
   const X_RESERVED = new Set(["home", "explore", "notifications", "messages", "i", "settings", "search", "compose"]);
   const BADGED = "memefansHandle";
 
