@@ -1,0 +1,98 @@
+"""What the jobs read from the chain over JSON-RPC (solana-py): who funded a fan's wallet, and the vaults'
+balances for reconciliation. Bounded (a few wallets a run, a few requests at once) and cached in the
+warehouse (`wallet_funding_cache`), so a job never hammers the cluster.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Finalized
+from solders.pubkey import Pubkey
+
+__all__ = ["VaultReading", "fetch_funders", "read_vaults"]
+
+
+@dataclass(frozen=True, slots=True)
+class VaultReading:
+    slot: int  # the finalized slot the balances are at
+    balances: dict[str, int | None]  # creator PDA -> lamports above rent exemption (None: no account)
+
+
+async def _funder(rpc: AsyncClient, wallet: str) -> tuple[str | None, str | None, dict[str, Any]]:
+    """The first transfer into `wallet`: (funder, signature, details). The oldest signature of the wallet is
+    its funding in the common case; a wallet with no history gives (None, None)."""
+    before = None
+    oldest = None
+    for _ in range(10):  # at most 10,000 signatures back
+        page = (await rpc.get_signatures_for_address(Pubkey.from_string(wallet), before=before, limit=1000)).value
+        if not page:
+            break
+        oldest = page[-1]
+        if len(page) < 1000:
+            break
+        before = page[-1].signature
+    if oldest is None:
+        return None, None, {"reason": "no history"}
+    tx = await rpc.get_transaction(oldest.signature, encoding="jsonParsed", max_supported_transaction_version=0)
+    if tx.value is None:
+        return None, str(oldest.signature), {"reason": "transaction not available"}
+    parsed = json.loads(tx.value.to_json())
+    for ix in parsed["transaction"]["transaction"]["message"]["instructions"]:
+        info = (ix.get("parsed") or {}).get("info", {}) if isinstance(ix.get("parsed"), dict) else {}
+        if ix.get("program") == "system" and info.get("destination") == wallet and "source" in info:
+            return str(info["source"]), str(oldest.signature), {"lamports": info.get("lamports")}
+    return None, str(oldest.signature), {"reason": "the first transaction is not a transfer to the wallet"}
+
+
+async def fetch_funders(pool: asyncpg.Pool, rpc_url: str, wallets: Sequence[str], *, limit: int = 200,
+                        concurrency: int = 4) -> int:  # fmt: skip
+    """Look up (and cache) the funders of up to `limit` wallets not yet in the cache; returns how many."""
+    async with pool.acquire() as conn:
+        known = {r["wallet"] for r in await conn.fetch("SELECT wallet FROM wallet_funding_cache")}
+    todo = [w for w in dict.fromkeys(wallets) if w not in known][:limit]
+    if not todo:
+        return 0
+    slots = asyncio.Semaphore(concurrency)
+    async with AsyncClient(rpc_url, timeout=30) as rpc:
+
+        async def one(wallet: str) -> tuple[str, str | None, str | None, dict[str, Any]]:
+            async with slots:
+                return (wallet, *await _funder(rpc, wallet))
+
+        found = await asyncio.gather(*(one(w) for w in todo))
+    async with pool.acquire() as conn:
+        await conn.executemany(
+            "INSERT INTO wallet_funding_cache (wallet, funder, funding_signature, details) VALUES ($1, $2, $3, $4) "
+            "ON CONFLICT (wallet) DO UPDATE SET funder = EXCLUDED.funder, "
+            "funding_signature = EXCLUDED.funding_signature, details = EXCLUDED.details, fetched_at = now()",
+            [(w, f, s, json.dumps(d)) for w, f, s, d in found],
+        )
+    return len(found)
+
+
+async def read_vaults(rpc_url: str, creators: Sequence[str]) -> VaultReading:
+    """Every creator vault's SOL balance above rent exemption, at one finalized slot."""
+    balances: dict[str, int | None] = {}
+    slot = 0
+    rents: dict[int, int] = {}
+    async with AsyncClient(rpc_url, timeout=30) as rpc:
+        for i in range(0, len(creators), 100):
+            chunk = list(creators[i : i + 100])
+            reply = await rpc.get_multiple_accounts([Pubkey.from_string(c) for c in chunk], Finalized)
+            slot = max(slot, reply.context.slot)
+            for creator, account in zip(chunk, reply.value, strict=True):
+                if account is None:
+                    balances[creator] = None
+                    continue
+                size = len(bytes(account.data))
+                if size not in rents:
+                    rents[size] = (await rpc.get_minimum_balance_for_rent_exemption(size)).value
+                balances[creator] = account.lamports - rents[size]
+    return VaultReading(slot, balances)
