@@ -104,10 +104,11 @@ def test_escrow_ledger_for_unbound_and_bound_handles() -> None:
 
 def withdrawals(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
     """(creator, destination, amount, minutes after T0, by_admin)."""
-    return pd.DataFrame(
-        [(f"w{i}", "0", c, "auth", d, "", a, admin, i, T0 + pd.Timedelta(minutes=m)) for i, (c, d, a, m, admin) in enumerate(rows)],
-        columns=["signature", "ix_path", "creator", "authority", "destination", "mint", "amount", "by_admin", "slot", "block_time"],
-    )  # fmt: skip
+    columns = ["signature", "ix_path", "creator", "authority", "destination", "mint", "amount", "by_admin", "slot",
+               "block_time"]  # fmt: skip
+    data = [(f"w{i}", "0", c, "auth", d, "", a, admin, i, T0 + pd.Timedelta(minutes=m))
+            for i, (c, d, a, m, admin) in enumerate(rows)]  # fmt: skip
+    return pd.DataFrame(data, columns=columns)
 
 
 def test_rules_large_withdrawal_new_destination_and_burst() -> None:
