@@ -15,8 +15,10 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     PrimaryKeyConstraint,
@@ -440,6 +442,16 @@ platform_kpis_daily = _aggregate(
     Column("vault_value_lamports", AMOUNT, nullable=False),
     key=("day",),
 )
+
+# The jobs scheduler's store (APScheduler's SQLAlchemyJobStore layout), created by a migration like every table.
+apscheduler_jobs = Table(
+    "apscheduler_jobs",
+    metadata,
+    Column("id", String(191), primary_key=True),
+    Column("next_run_time", Float(25)),
+    Column("job_state", LargeBinary, nullable=False),
+)
+Index(None, apscheduler_jobs.c.next_run_time)
 
 FACT_TABLES = (creator_bindings, gifts, withdrawals, batch_payouts, admin_actions)
 

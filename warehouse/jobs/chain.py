@@ -15,8 +15,9 @@ import asyncpg
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Finalized
 from solders.pubkey import Pubkey
+from solders.signature import Signature
 
-__all__ = ["VaultReading", "fetch_funders", "read_vaults"]
+__all__ = ["VaultReading", "fetch_funders", "newer_signatures", "read_vaults"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +44,8 @@ async def _funder(rpc: AsyncClient, wallet: str) -> tuple[str | None, str | None
     tx = await rpc.get_transaction(oldest.signature, encoding="jsonParsed", max_supported_transaction_version=0)
     if tx.value is None:
         return None, str(oldest.signature), {"reason": "transaction not available"}
-    parsed = json.loads(tx.value.to_json())
-    for ix in parsed["transaction"]["transaction"]["message"]["instructions"]:
+    result = json.loads(tx.to_json())["result"]  # the RPC's own jsonParsed shape
+    for ix in result["transaction"]["message"]["instructions"]:
         info = (ix.get("parsed") or {}).get("info", {}) if isinstance(ix.get("parsed"), dict) else {}
         if ix.get("program") == "system" and info.get("destination") == wallet and "source" in info:
             return str(info["source"]), str(oldest.signature), {"lamports": info.get("lamports")}
@@ -96,3 +97,25 @@ async def read_vaults(rpc_url: str, creators: Sequence[str]) -> VaultReading:
                     rents[size] = (await rpc.get_minimum_balance_for_rent_exemption(size)).value
                 balances[creator] = account.lamports - rents[size]
     return VaultReading(slot, balances)
+
+
+async def newer_signatures(rpc_url: str, program_id: str, until: str | None) -> list[tuple[str, int]]:
+    """The program's signatures newer than `until` (the indexer's cursor), with their slots."""
+    found: list[tuple[str, int]] = []
+    before = None
+    async with AsyncClient(rpc_url, timeout=30) as rpc:
+        for _ in range(100):
+            page = (
+                await rpc.get_signatures_for_address(
+                    Pubkey.from_string(program_id),
+                    before=before,
+                    until=Signature.from_string(until) if until else None,
+                    limit=1000,
+                    commitment=Finalized,
+                )
+            ).value
+            found += [(str(p.signature), p.slot) for p in page]
+            if len(page) < 1000:
+                break
+            before = page[-1].signature
+    return found

@@ -47,12 +47,15 @@ class Anomaly:
 @dataclass(frozen=True, slots=True)
 class RuleSettings:
     large_withdrawal_z: float = 5.0  # robust z-score (median and MAD) against the creator's own history
+    large_withdrawal_high_z: float = 10.0  # from here on it is high severity, below it medium
     large_withdrawal_history: int = 3  # withdrawals needed before one can be "large"
     burst_gifts: int = 10  # this many gifts to one creator ...
     burst_window_s: int = 600  # ... within this window ...
     burst_withdraw_within_s: int = 600  # ... and a withdrawal within this long after the burst
+    burst_high_lamports: int = 5 * 10**9  # a burst worth this much is high severity, below it medium
     unauthorized_min: int = 3  # failed Unauthorized attempts from one wallet
-    sybil_min_wallets: int = 5  # fresh wallets funded by one source gifting one creator
+    sybil_min_wallets: int = 5  # wallets funded by one source gifting one creator ...
+    sybil_dedication: float = 0.8  # ... that are most of the wallets the source funded (not a faucet or exchange)
     failure_spike_ratio: float = 0.5  # failed share of the program's transactions in an hour
     failure_spike_min: int = 10
     admin_severity: dict[str, str] = field(
@@ -81,8 +84,9 @@ def large_withdrawals(withdrawals: pd.DataFrame, settings: RuleSettings) -> list
                 mad = statistics.median(abs(h - median) for h in history) or max(1.0, median * 0.05)
                 z = 0.6745 * (amount - median) / mad
                 if z >= settings.large_withdrawal_z:
+                    severity = "high" if z >= settings.large_withdrawal_high_z else "medium"
                     found.append(Anomaly(
-                        "large_withdrawal", "high", f"large_withdrawal:{row['signature']}",
+                        "large_withdrawal", severity, f"large_withdrawal:{row['signature']}",
                         f"withdrawal of {amount} is {z:.1f} robust deviations above this creator's usual",
                         {"signatures": [row["signature"]], "amount": amount, "median": median, "z": round(z, 2),
                          "mint": mint}, str(creator),
@@ -106,8 +110,10 @@ def burst_then_withdraw(gifts: pd.DataFrame, withdrawals: pd.DataFrame, settings
             window_start = window_end - pd.Timedelta(seconds=settings.burst_window_s + settings.burst_withdraw_within_s)
             burst = received[(received["block_time"] >= window_start) & (received["block_time"] <= window_end)]
             if len(burst) >= settings.burst_gifts and times:
+                value = sum(int(a) for a in burst["amount"])
+                severity = "high" if value >= settings.burst_high_lamports else "medium"
                 found.append(Anomaly(
-                    "burst_then_withdraw", "high", f"burst_then_withdraw:{row['signature']}",
+                    "burst_then_withdraw", severity, f"burst_then_withdraw:{row['signature']}",
                     f"{len(burst)} gifts then a withdrawal of {int(row['amount'])} within "
                     f"{settings.burst_window_s + settings.burst_withdraw_within_s} s",
                     {"signatures": [*_sigs(burst), row["signature"]], "gifts": len(burst),
@@ -177,14 +183,23 @@ def sybil_swarms(gifts: pd.DataFrame, funding: pd.DataFrame, settings: RuleSetti
         return found
     funder_of = dict(zip(funding["wallet"], funding["funder"], strict=True))
     funded_sig = dict(zip(funding["wallet"], funding["funding_signature"], strict=True))
+    gifting = set(gifts["fan"])
+    funded_count: dict[str, int] = defaultdict(int)  # wallets each source funded, among those that gifted
+    for wallet, funder in funder_of.items():
+        if wallet in gifting:
+            funded_count[funder] += 1
+    creators_of: dict[str, set[str]] = defaultdict(set)
+    for fan, creator_of_gift in zip(gifts["fan"], gifts["creator"], strict=True):
+        creators_of[str(fan)].add(str(creator_of_gift))
     for creator, group in gifts.groupby("creator"):
         by_funder: dict[str, list[str]] = defaultdict(list)
         for fan in group["fan"].unique():
             funder = funder_of.get(fan)
-            if funder:
+            if funder and creators_of.get(fan) == {creator}:  # a wallet that gives to this creator only
                 by_funder[funder].append(str(fan))
         for funder, wallets in by_funder.items():
-            if len(wallets) >= settings.sybil_min_wallets:
+            dedicated = len(wallets) / funded_count[funder] >= settings.sybil_dedication
+            if len(wallets) >= settings.sybil_min_wallets and dedicated:
                 mine = group[group["fan"].isin(wallets)]
                 found.append(Anomaly(
                     "sybil_swarm", "high", f"sybil_swarm:{creator}:{funder}",

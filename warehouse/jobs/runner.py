@@ -162,18 +162,20 @@ def _indexer_lag(cursor: asyncpg.Record | None, max_lag_seconds: float) -> list[
 
 async def reconcile(ctx: JobContext) -> int:
     """At a finalized slot the indexer has passed, each vault on chain against the warehouse at that slot."""
-    from warehouse.jobs.chain import read_vaults
+    from warehouse.jobs.chain import newer_signatures, read_vaults
 
     async with ctx.pool.acquire() as conn:
         creators = [r["creator"] for r in await conn.fetch("SELECT creator FROM creators ORDER BY creator")]
-        cursor_slot = await conn.fetchval("SELECT max(slot) FROM cursors")
-    if not creators:
+        cursor = await conn.fetchrow("SELECT name, slot, signature FROM cursors ORDER BY slot DESC LIMIT 1")
+    if not creators or cursor is None:
         return 0
     reading = await read_vaults(ctx.settings.rpc_url, creators)
-    if cursor_slot is None or cursor_slot < reading.slot:
-        ctx.notes["reconcile"] = (
-            f"skipped: the indexer (slot {cursor_slot}) is behind the reading (slot {reading.slot})"
-        )
+    # the warehouse is complete up to the reading's slot when the program has no transaction after the
+    # indexer's cursor at or below that slot (the cursor is named after the program it follows)
+    unseen = await newer_signatures(ctx.settings.rpc_url, cursor["name"], cursor["signature"])
+    behind = [s for s, slot in unseen if slot <= reading.slot]
+    if behind:
+        ctx.notes["reconcile"] = f"skipped: {len(behind)} transactions up to slot {reading.slot} are not indexed yet"
         return 0
     async with ctx.pool.acquire() as conn:
         books = {

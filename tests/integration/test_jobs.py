@@ -1,0 +1,223 @@
+"""The jobs on a real warehouse filled by the real indexer from the simulator's traffic on the local chain:
+every incident raised by its rule (recall 100%), nothing high or above on clean traffic, reconciliation
+that passes and then catches a tampered row, incremental equal to full, a failing job recorded without
+stopping the others, signed webhook deliveries with retries, schedules that survive a restart."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import pytest
+import uvicorn
+from conftest import free_port
+from indexer_harness import local_chain, settings_for, wait_until_indexed
+from solana.rpc.async_api import AsyncClient
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from indexer.cli import run as run_indexer
+from programs.localnet.server import Localnet
+from programs.localnet.simulate import Simulator, _run
+from warehouse.jobs import runner
+from warehouse.jobs.runner import JobContext, run_jobs
+from warehouse.jobs.settings import JobSettings
+
+# incident kind -> the rule that must raise it
+RULE_OF = {
+    "sybil_swarm": "sybil_swarm",
+    "self_gifting_loop": "self_gifting_loop",
+    "burst_then_withdraw": "burst_then_withdraw",
+    "unauthorized_attempts": "unauthorized_attempts",
+    "pause_unpause": "admin_pause",
+    "rebind": "rebind",
+    "new_destination_withdrawal": "new_destination_withdrawal",
+}
+
+
+@dataclass
+class Filled:
+    net: Localnet
+    truth: dict[str, Any]
+    ctx: JobContext
+
+
+async def fill(net: Localnet, db_url: str, db_pool: asyncpg.Pool, *, seed: int, incidents: bool) -> dict[str, Any]:
+    args = argparse.Namespace(creators=9, fans=12, duration=2.0, tps=20.0, seed=seed, no_incidents=not incidents)
+    async with AsyncClient(net.rpc_url, timeout=30) as rpc:
+        truth = await _run(Simulator(rpc, random.Random(seed)), args)
+    await run_indexer(settings_for(net, backfill_only=True), database_url=db_url)
+    await wait_until_indexed(db_pool, net, finalized=False)
+    return truth
+
+
+@pytest.fixture
+async def filled(db_url: str, db_pool: asyncpg.Pool) -> AsyncIterator[Filled]:
+    async with local_chain(slot_ms=40, finality_depth=4) as net:
+        truth = await fill(net, db_url, db_pool, seed=61, incidents=True)
+        yield Filled(net, truth, JobContext(db_pool, JobSettings(rpc_url=net.rpc_url)))
+
+
+async def anomalies(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("SELECT rule, severity, creator, evidence::text AS evidence, dedup_key FROM anomalies")
+    return [{**dict(r), "evidence": json.loads(r["evidence"])} for r in rows]
+
+
+async def test_every_incident_is_raised_by_its_rule(filled: Filled) -> None:
+    results = await run_jobs(filled.ctx)
+    assert [r.error for r in results] == [None] * len(results), results
+    found = await anomalies(filled.ctx.pool)
+    for incident in filled.truth["incidents"]:
+        rule = RULE_OF[incident["kind"]]
+        mine = [
+            a
+            for a in found
+            if a["rule"] == rule and (incident.get("creator") is None or a["creator"] in (None, incident["creator"]))
+        ]
+        assert mine, f"{incident['kind']}: no {rule} anomaly"
+        evidence = {s for a in mine for s in a["evidence"]["signatures"]}
+        program_signatures = set(incident["signatures"])
+        if incident["kind"] == "pause_unpause":
+            program_signatures = {incident["signatures"][0]}  # the pause itself; the refused gift is a failure
+        if incident["kind"] == "unauthorized_attempts":
+            assert mine[0]["evidence"]["wallet"] == incident["attacker"]
+        missing = program_signatures - evidence
+        assert not missing, (incident["kind"], missing)
+    # running again raises nothing new: one incident, one alert
+    before = len(found)
+    await run_jobs(filled.ctx, ["anomalies"])
+    assert len(await anomalies(filled.ctx.pool)) == before
+
+
+async def test_clean_traffic_raises_nothing_high(db_url: str, db_pool: asyncpg.Pool) -> None:
+    async with local_chain(slot_ms=40, finality_depth=4) as net:
+        await fill(net, db_url, db_pool, seed=62, incidents=False)
+        results = await run_jobs(JobContext(db_pool, JobSettings(rpc_url=net.rpc_url)))
+    assert [r.error for r in results] == [None] * len(results)
+    serious = [a for a in await anomalies(db_pool) if a["severity"] in ("high", "critical")]
+    assert serious == []
+
+
+async def test_reconciliation_passes_then_catches_a_tampered_row(filled: Filled) -> None:
+    await wait_until_indexed(filled.ctx.pool, filled.net)  # everything finalized
+    await asyncio.sleep(0.3)
+    ctx = filled.ctx
+    (result,) = await run_jobs(ctx, ["reconcile"])
+    assert result.error is None and result.rows == len(filled.truth["creators"])
+    assert ctx.notes["reconcile"]["mismatches"] == 0
+    async with ctx.pool.acquire() as conn:
+        victim = await conn.fetchrow("SELECT signature, creator, amount FROM gifts WHERE mint IS NULL LIMIT 1")
+        await conn.execute("UPDATE gifts SET amount = amount + 1000 WHERE signature = $1", victim["signature"])
+    await run_jobs(ctx, ["reconcile"])
+    critical = [a for a in await anomalies(ctx.pool) if a["rule"] == "reconciliation"]
+    assert [(a["severity"], a["creator"]) for a in critical] == [("critical", victim["creator"])]
+    evidence = critical[0]["evidence"]
+    assert evidence["warehouse"] - evidence["chain"] == 1000
+
+
+async def test_incremental_equals_full_and_a_failing_job_stops_nothing(
+    filled: Filled, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = filled.ctx
+    tables = ("creator_daily_earnings", "post_earnings", "top_supporters", "escrow_ledger", "payout_summaries")
+
+    async def snapshot() -> dict[str, list[str]]:
+        async with ctx.pool.acquire() as conn:
+            return {t: sorted(str(tuple(r)) for r in await conn.fetch(f"SELECT * FROM {t}")) for t in tables}
+
+    await run_jobs(ctx, ["creator_analytics"])  # the first run computes everything
+    await run_jobs(ctx, ["creator_analytics"])  # an incremental one after it changes nothing
+    incremental = await snapshot()
+    ctx.full = True
+    await run_jobs(ctx, ["creator_analytics"])
+    assert await snapshot() == incremental
+    assert sum(len(v) for v in incremental.values()) > 20
+
+    async def broken(_: JobContext) -> int:
+        raise RuntimeError("the disk is on fire")
+
+    monkeypatch.setitem(runner.JOBS, "platform_analytics", broken)
+    results = await run_jobs(ctx, ["platform_analytics", "anomalies"])
+    assert results[0].error is not None and "the disk is on fire" in results[0].error
+    assert results[1].error is None and results[1].rows > 0
+    async with ctx.pool.acquire() as conn:
+        recorded = await conn.fetch(
+            "SELECT job, error IS NOT NULL AS failed, finished_at IS NOT NULL AS done FROM job_runs "
+            "WHERE job IN ('platform_analytics', 'anomalies') ORDER BY id DESC LIMIT 2"
+        )
+    assert [tuple(r) for r in recorded] == [("anomalies", False, True), ("platform_analytics", True, True)]
+
+
+async def test_new_high_anomalies_go_to_the_webhook_signed_and_retried(filled: Filled) -> None:
+    received: list[tuple[bytes, str]] = []
+    calls = {"n": 0}
+
+    async def hook(request: Request) -> Response:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return Response(status_code=503)  # the first attempt fails: the delivery is retried
+        received.append((await request.body(), request.headers["x-memefans-signature"]))
+        return Response(status_code=204)
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(Starlette(routes=[Route("/hook", hook, methods=["POST"])]), port=port, log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve())
+    for _ in range(250):
+        if server.started:
+            break
+        await asyncio.sleep(0.02)
+    try:
+        settings = JobSettings(
+            rpc_url=filled.net.rpc_url, webhook_url=f"http://127.0.0.1:{port}/hook", webhook_secret="s3cret"
+        )
+        ctx = JobContext(filled.ctx.pool, settings)
+        await run_jobs(ctx, ["funding", "anomalies"])
+    finally:
+        server.should_exit = True
+        await serving
+    serious = [a for a in await anomalies(ctx.pool) if a["severity"] in ("high", "critical")]
+    assert len(received) == len(serious) > 0
+    for body, signature in received:
+        assert signature == "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+        assert json.loads(body)["severity"] in ("high", "critical")
+    async with ctx.pool.acquire() as conn:
+        attempts = await conn.fetch("SELECT attempt, status_code FROM webhook_deliveries ORDER BY id")
+    assert [tuple(a) for a in attempts[:2]] == [(1, 503), (2, 204)]
+    assert len(attempts) == len(serious) + 1
+
+
+async def test_schedules_survive_a_scheduler_restart(db_url: str, db_pool: asyncpg.Pool) -> None:
+    from warehouse.jobs.scheduler import SCHEDULE, build_scheduler, ensure_jobs
+
+    settings = JobSettings(analytics_every_s=3600, anomalies_every_s=1800, reconcile_every_s=7200, misfire_grace_s=90)
+    first = build_scheduler(db_pool, settings, db_url)
+    first.start(paused=True)
+    assert ensure_jobs(first, settings) == list(SCHEDULE)
+    stored = {job.id: job.next_run_time for job in first.get_jobs()}
+    first.shutdown(wait=False)
+
+    second = build_scheduler(db_pool, settings, db_url)
+    second.start(paused=True)
+    try:
+        assert ensure_jobs(second, settings) == []  # nothing re-added: the store kept them
+        assert {job.id: job.next_run_time for job in second.get_jobs()} == stored
+        job = second.get_job("reconcile")
+        assert job is not None and job.trigger.interval.total_seconds() == 7200
+        assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, 90)
+    finally:
+        second.shutdown(wait=False)
+    async with db_pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM apscheduler_jobs") == len(SCHEDULE)
