@@ -10,12 +10,11 @@ post_id, slot, block_time (UTC timestamps), commitment.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import cast
 
 import pandas as pd
-
-from warehouse.jobs.frames import records
 
 __all__ = [
     "GIFT_COLUMNS",
@@ -44,6 +43,16 @@ def _empty(columns: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
 
 
+def _out(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """The result in its declared column order, every column `object` (exact ints, None rather than NaN)."""
+    result = frame.reset_index()[list(columns)].astype("object")
+    return result.where(result.notna(), None).reset_index(drop=True)
+
+
+def _day(times: pd.Series) -> pd.Series:
+    return cast(pd.Series, times.dt.tz_convert("UTC").dt.date)
+
+
 DAILY_COLUMNS = ("creator", "day", "mint", "settled_gross", "settled_fees", "settled_net", "pending_gross",
                  "pending_fees", "pending_net", "gift_count", "unique_fans")  # fmt: skip
 
@@ -52,16 +61,22 @@ def daily_earnings(gifts: pd.DataFrame) -> pd.DataFrame:
     """Per creator, UTC day and mint: gross, fees and net, settled (finalized) apart from pending."""
     if gifts.empty:
         return _empty(DAILY_COLUMNS)
+    settled = gifts["commitment"] == "finalized"
+    zero = pd.Series(0, index=gifts.index, dtype="object")
     frame = gifts.assign(
-        day=gifts["block_time"].dt.tz_convert("UTC").dt.date, settled=gifts["commitment"] == "finalized"
+        day=_day(gifts["block_time"]),
+        sg=gifts["amount"].where(settled, zero),
+        sf=gifts["fee"].where(settled, zero),
+        pg=gifts["amount"].where(~settled, zero),
+        pf=gifts["fee"].where(~settled, zero),
     )
-    rows = []
-    for (creator, day, mint), group in frame.groupby(["creator", "day", "mint"], sort=True):
-        settled, pending = group[group["settled"]], group[~group["settled"]]
-        sg, sf = _int_sum(settled["amount"]), _int_sum(settled["fee"])
-        pg, pf = _int_sum(pending["amount"]), _int_sum(pending["fee"])
-        rows.append((creator, day, mint, sg, sf, sg - sf, pg, pf, pg - pf, len(group), group["fan"].nunique()))
-    return pd.DataFrame(rows, columns=list(DAILY_COLUMNS), dtype="object")
+    out = frame.groupby(["creator", "day", "mint"], sort=True).agg(
+        settled_gross=("sg", "sum"), settled_fees=("sf", "sum"), pending_gross=("pg", "sum"),
+        pending_fees=("pf", "sum"), gift_count=("fan", "size"), unique_fans=("fan", "nunique"),
+    )  # fmt: skip
+    out["settled_net"] = out["settled_gross"] - out["settled_fees"]
+    out["pending_net"] = out["pending_gross"] - out["pending_fees"]
+    return _out(out, DAILY_COLUMNS)
 
 
 def post_earnings(gifts: pd.DataFrame) -> pd.DataFrame:
@@ -70,11 +85,10 @@ def post_earnings(gifts: pd.DataFrame) -> pd.DataFrame:
     frame = gifts[gifts["post_id"] != ""] if not gifts.empty else gifts
     if frame.empty:
         return _empty(columns)
-    rows = [
-        (creator, post, mint, _int_sum(g["amount"]), _int_sum(g["fee"]), len(g), g["fan"].nunique())
-        for (creator, post, mint), g in frame.groupby(["creator", "post_id", "mint"], sort=True)
-    ]
-    return pd.DataFrame(rows, columns=list(columns), dtype="object")
+    out = frame.groupby(["creator", "post_id", "mint"], sort=True).agg(
+        gross=("amount", "sum"), fees=("fee", "sum"), gift_count=("fan", "size"), unique_fans=("fan", "nunique")
+    )
+    return _out(out, columns)
 
 
 def top_supporters(gifts: pd.DataFrame, limit: int = 10) -> pd.DataFrame:
@@ -82,15 +96,17 @@ def top_supporters(gifts: pd.DataFrame, limit: int = 10) -> pd.DataFrame:
     columns = ("creator", "mint", "fan", "total", "gift_count", "first_gift_at", "last_gift_at", "rank")
     if gifts.empty:
         return _empty(columns)
-    rows = []
-    for (creator, mint), group in gifts.groupby(["creator", "mint"], sort=True):
-        fans = [
-            (fan, _int_sum(g["amount"]), len(g), g["block_time"].min(), g["block_time"].max())
-            for fan, g in group.groupby("fan", sort=True)
-        ]
-        fans.sort(key=lambda f: (-f[1], -f[2], f[3], f[0]))
-        rows += [(creator, mint, *fan, rank) for rank, fan in enumerate(fans[:limit], start=1)]
-    return pd.DataFrame(rows, columns=list(columns), dtype="object")
+    fans = gifts.groupby(["creator", "mint", "fan"], sort=False).agg(
+        total=("amount", "sum"), gift_count=("amount", "size"), first_gift_at=("block_time", "min"),
+        last_gift_at=("block_time", "max"),
+    ).reset_index()  # fmt: skip
+    fans = fans.sort_values(
+        ["creator", "mint", "total", "gift_count", "first_gift_at", "fan"],
+        ascending=[True, True, False, False, True, True],
+        kind="stable",
+    )
+    fans["rank"] = fans.groupby(["creator", "mint"], sort=False).cumcount() + 1
+    return _out(fans[fans["rank"] <= limit].set_index("creator"), columns)
 
 
 def supporter_cohorts(gifts: pd.DataFrame) -> pd.DataFrame:
@@ -100,21 +116,18 @@ def supporter_cohorts(gifts: pd.DataFrame) -> pd.DataFrame:
     if gifts.empty:
         return _empty(columns)
     month = gifts["block_time"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("M")
-    frame = pd.concat(
-        [gifts.assign(month=month), gifts.assign(month=month, creator="")], ignore_index=True
-    )  # per creator, and the whole platform under ''
-    rows = []
-    for creator, group in frame.groupby("creator", sort=True):
-        first = group.groupby("fan")["month"].min().rename("cohort")
-        active = group[["fan", "month"]].drop_duplicates().join(first, on="fan")
-        active["offset"] = (active["month"] - active["cohort"]).apply(lambda d: d.n)
-        sizes = first.value_counts()
-        for key, fans in active.groupby(["cohort", "offset"], sort=True)["fan"]:
-            cohort, offset = cast(tuple[Any, Any], key)
-            size = int(sizes.loc[cohort])
-            rate = round(fans.nunique() / size, 6)
-            rows.append((creator, cohort.to_timestamp().date(), int(offset), fans.nunique(), rate))
-    return pd.DataFrame(rows, columns=list(columns), dtype="object")
+    base = pd.DataFrame({"creator": gifts["creator"], "fan": gifts["fan"], "month": month})
+    frame = pd.concat([base, base.assign(creator="")], ignore_index=True).drop_duplicates()
+    first = frame.groupby(["creator", "fan"])["month"].min().rename("cohort")
+    active = frame.join(first, on=["creator", "fan"])
+    active["offset"] = (active["month"].astype("int64") - active["cohort"].astype("int64")).astype("int64")
+    counts = active.groupby(["creator", "cohort", "offset"], sort=True)["fan"].nunique().rename("fans").reset_index()
+    sizes = first.reset_index().groupby(["creator", "cohort"])["fan"].nunique().rename("size")
+    counts = counts.join(sizes, on=["creator", "cohort"])
+    counts["repeat_rate"] = (counts["fans"] / counts["size"]).round(6)
+    counts["cohort_month"] = counts["cohort"].map(lambda p: p.to_timestamp().date())
+    counts["month_offset"] = counts["offset"]
+    return _out(counts.set_index("creator"), columns)
 
 
 def gift_size_buckets(gifts: pd.DataFrame, edges: Sequence[int] = SIZE_EDGES) -> pd.DataFrame:
@@ -122,14 +135,35 @@ def gift_size_buckets(gifts: pd.DataFrame, edges: Sequence[int] = SIZE_EDGES) ->
     columns = ("mint", "bucket_lower", "bucket_upper", "gift_count", "total")
     if gifts.empty:
         return _empty(columns)
+    bounds = list(edges)
+    index = [bisect.bisect_right(bounds, int(a)) - 1 for a in gifts["amount"]]
+    frame = pd.DataFrame({"mint": gifts["mint"].to_numpy(), "bucket": index, "amount": gifts["amount"].to_numpy()})
+    sums = frame.groupby(["mint", "bucket"]).agg(gift_count=("amount", "size"), total=("amount", "sum"))
     rows = []
-    for mint, group in gifts.groupby("mint", sort=True):
-        amounts = [int(a) for a in group["amount"]]
-        for i, lower in enumerate(edges):
-            upper = edges[i + 1] if i + 1 < len(edges) else None
-            inside = [a for a in amounts if a >= lower and (upper is None or a < upper)]
-            rows.append((mint, lower, upper, len(inside), sum(inside)))
+    for mint in sorted(frame["mint"].unique()):
+        for i, lower in enumerate(bounds):
+            upper = bounds[i + 1] if i + 1 < len(bounds) else None
+            hit = (mint, i) in sums.index
+            count = int(sums.loc[(mint, i), "gift_count"]) if hit else 0
+            total = int(sums.loc[(mint, i), "total"]) if hit else 0
+            rows.append((mint, lower, upper, count, total))
     return pd.DataFrame(rows, columns=list(columns), dtype="object")
+
+
+def vault_value_by_day(gifts: pd.DataFrame, withdrawals: pd.DataFrame) -> pd.DataFrame:
+    """Lamports held in all vaults at the end of each day: running net gifts minus withdrawals (SOL only)."""
+    parts = []
+    if not gifts.empty:
+        sol = gifts[gifts["mint"] == ""]
+        parts.append(pd.DataFrame({"day": _day(sol["block_time"]), "net": sol["amount"] - sol["fee"]}))
+    if not withdrawals.empty:
+        sol = withdrawals[withdrawals["mint"] == ""]
+        parts.append(pd.DataFrame({"day": _day(sol["block_time"]), "net": -sol["amount"]}))
+    if not parts:
+        return _empty(("day", "vault_value_lamports"))
+    moves = pd.concat(parts, ignore_index=True).groupby("day", sort=True)["net"].sum()
+    held = moves.cumsum().rename("vault_value_lamports").rename_axis("day").to_frame()
+    return _out(held, ("day", "vault_value_lamports"))
 
 
 def platform_kpis(gifts: pd.DataFrame, vault_value: pd.DataFrame) -> pd.DataFrame:
@@ -139,34 +173,20 @@ def platform_kpis(gifts: pd.DataFrame, vault_value: pd.DataFrame) -> pd.DataFram
                "vault_value_lamports")  # fmt: skip
     if gifts.empty:
         return _empty(columns)
-    frame = gifts.assign(day=gifts["block_time"].dt.tz_convert("UTC").dt.date)
-    values = {row["day"]: int(row["vault_value_lamports"]) for row in records(vault_value)}
-    rows = []
-    for day, group in frame.groupby("day", sort=True):
-        sol = group[group["mint"] == ""]
-        rows.append((day, _int_sum(sol["amount"]), _int_sum(sol["fee"]), len(group), group["fan"].nunique(),
-                     group["creator"].nunique(), values.get(day, 0)))  # fmt: skip
-    return pd.DataFrame(rows, columns=list(columns), dtype="object")
-
-
-def vault_value_by_day(gifts: pd.DataFrame, withdrawals: pd.DataFrame) -> pd.DataFrame:
-    """Lamports held in all vaults at the end of each day: running net gifts minus withdrawals (SOL only)."""
-    moves: list[tuple[object, int]] = []
-    for frame, sign in ((gifts, 1), (withdrawals, -1)):
-        if frame.empty:
-            continue
-        sol = frame[frame["mint"] == ""]
-        days = sol["block_time"].dt.tz_convert("UTC").dt.date
-        net = sol["amount"] if sign < 0 else [int(a) - int(f) for a, f in zip(sol["amount"], sol["fee"], strict=True)]
-        moves += [(day, sign * int(n)) for day, n in zip(days, net, strict=True)]
-    if not moves:
-        return _empty(("day", "vault_value_lamports"))
-    held = 0
-    rows = []
-    for day in sorted({d for d, _ in moves}, key=str):
-        held += sum(n for d, n in moves if d == day)
-        rows.append((day, held))
-    return pd.DataFrame(rows, columns=["day", "vault_value_lamports"], dtype="object")
+    sol = gifts["mint"] == ""
+    zero = pd.Series(0, index=gifts.index, dtype="object")
+    frame = gifts.assign(
+        day=_day(gifts["block_time"]),
+        sol_amount=gifts["amount"].where(sol, zero),
+        sol_fee=gifts["fee"].where(sol, zero),
+    )
+    out = frame.groupby("day", sort=True).agg(
+        volume_lamports=("sol_amount", "sum"), fees_lamports=("sol_fee", "sum"), gift_count=("fan", "size"),
+        active_fans=("fan", "nunique"), active_creators=("creator", "nunique"),
+    )  # fmt: skip
+    values = dict(zip(vault_value["day"], vault_value["vault_value_lamports"], strict=True))
+    out["vault_value_lamports"] = [int(values.get(day, 0)) for day in out.index]
+    return _out(out, columns)
 
 
 def escrow_ledger(gifts: pd.DataFrame, creators: pd.DataFrame, bindings: pd.DataFrame) -> pd.DataFrame:
@@ -176,24 +196,33 @@ def escrow_ledger(gifts: pd.DataFrame, creators: pd.DataFrame, bindings: pd.Data
                "time_to_bind_seconds")  # fmt: skip
     if creators.empty:
         return _empty(columns)
-    first_bound = bindings.groupby("creator")["block_time"].min() if not bindings.empty else pd.Series(dtype="object")
+    bound_at = (
+        bindings.groupby("creator")["block_time"].min()
+        if not bindings.empty
+        else pd.Series(dtype="datetime64[ns, UTC]")
+    )
     sol = gifts[gifts["mint"] == ""] if not gifts.empty else gifts
-    rows: list[tuple[Any, ...]] = []
-    for creator in records(creators):
-        mine = sol[sol["creator"] == creator["creator"]] if not sol.empty else sol
-        bound_at = first_bound.get(creator["creator"])
-        if bound_at is None or pd.isna(bound_at):
-            net = [int(a) - int(f) for a, f in zip(mine["amount"], mine["fee"], strict=True)] if not mine.empty else []
-            oldest = mine["block_time"].min() if not mine.empty else None
-            rows.append(
-                (creator["creator"], creator["platform"], creator["handle"], sum(net), len(net), oldest, None, None)
-            )
-            continue
-        before = mine[mine["block_time"] <= bound_at] if not mine.empty else mine
-        oldest = before["block_time"].min() if not before.empty else None
-        waited = int((bound_at - oldest).total_seconds()) if oldest is not None else None
-        rows.append((creator["creator"], creator["platform"], creator["handle"], 0, 0, oldest, bound_at, waited))
-    return pd.DataFrame(rows, columns=list(columns), dtype="object")
+    if sol.empty:
+        sol = pd.DataFrame(
+            {"creator": [], "amount": [], "fee": [], "block_time": pd.Series(dtype="datetime64[ns, UTC]")}
+        )
+    sol = sol.join(bound_at.rename("bound_at"), on="creator")
+    waiting = sol[sol["bound_at"].isna()]
+    per_waiting = (
+        waiting.assign(net=waiting["amount"] - waiting["fee"])
+        .groupby("creator")
+        .agg(waiting_amount=("net", "sum"), waiting_gifts=("net", "size"), oldest_unbound=("block_time", "min"))
+    )
+    before = sol[sol["bound_at"].notna() & (sol["block_time"] <= sol["bound_at"])]
+    oldest_before = before.groupby("creator")["block_time"].min().rename("oldest_before")
+    out = creators.set_index("creator")[["platform", "handle"]].join(per_waiting).join(bound_at.rename("bound_at"))
+    out = out.join(oldest_before)
+    out["waiting_amount"] = out["waiting_amount"].map(lambda v: 0 if pd.isna(v) else int(v))
+    out["waiting_gifts"] = out["waiting_gifts"].map(lambda v: 0 if pd.isna(v) else int(v))
+    out["oldest_gift_at"] = out["oldest_unbound"].where(out["bound_at"].isna(), out["oldest_before"])
+    waited = (out["bound_at"] - out["oldest_before"]).dt.total_seconds()
+    out["time_to_bind_seconds"] = waited.map(lambda v: None if pd.isna(v) else int(v))
+    return _out(out, columns)
 
 
 def payout_summaries(withdrawals: pd.DataFrame) -> pd.DataFrame:
