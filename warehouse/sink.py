@@ -103,6 +103,7 @@ class _Statement:
     stage: str
     upsert: str
     key_at: tuple[int, ...]  # positions of the primary key's columns in `columns`
+    plain: str  # the upsert for a batch without duplicate keys
 
 
 def _statement(table: Table) -> _Statement:
@@ -133,7 +134,12 @@ def _statement(table: Table) -> _Statement:
         f"INSERT INTO {table.name} ({column_list}) SELECT DISTINCT ON ({', '.join(key)}) {column_list} "
         f"FROM {stage} ORDER BY {', '.join(key)} ON CONFLICT ({', '.join(key)}) {action}"
     )
-    return _Statement(table, columns, stage, upsert, tuple(columns.index(k) for k in key))
+    # without duplicate keys in the batch (the usual case), no sort is needed
+    plain = (
+        f"INSERT INTO {table.name} ({column_list}) SELECT {column_list} FROM {stage} "
+        f"ON CONFLICT ({', '.join(key)}) {action}"
+    )
+    return _Statement(table, columns, stage, upsert, tuple(columns.index(k) for k in key), plain)
 
 
 def _is_serial(table: Table, name: str) -> bool:
@@ -156,6 +162,9 @@ def _decode_jsonb(data: bytes) -> Any:
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
+    # Commits need not wait for the WAL flush: a server crash can only lose the newest batches whole, rows and
+    # cursor together, and the indexer then reads them again (exactly once either way).
+    await conn.execute("SET synchronous_commit = off")
     await conn.set_type_codec(
         "jsonb", schema="pg_catalog", encoder=_encode_jsonb, decoder=_decode_jsonb, format="binary"
     )
@@ -202,8 +211,9 @@ class Sink:
                         continue
                     statement = _STATEMENTS[table.name]
                     await conn.copy_records_to_table(statement.stage, records=records, columns=statement.columns)
-                    upserts.append(statement.upsert)
-                    counts[table.name] = len({tuple(r[i] for i in statement.key_at) for r in records})
+                    distinct = len({tuple(r[i] for i in statement.key_at) for r in records})
+                    upserts.append(statement.plain if distinct == len(records) else statement.upsert)
+                    counts[table.name] = distinct
                 if upserts:
                     await conn.execute(";\n".join(upserts))  # one round trip for every table of the batch
                 if dead_letters:

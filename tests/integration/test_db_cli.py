@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port
+from warehouse.db import head_revision
 
 
 def memefans(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -50,7 +51,7 @@ def test_up_migrate_status_url_down(db_env: dict[str, str]) -> None:
     status = memefans("db", "status", env=db_env)
     assert status.returncode == 0, status.stderr
     assert "PostgreSQL 18" in status.stdout
-    assert "0001 (at head)" in status.stdout
+    assert f"{head_revision()} (at head)" in status.stdout
     assert "gifts" in status.stdout
     assert password not in status.stdout  # status never shows the password
 
