@@ -44,3 +44,32 @@ async def test_a_failing_job_gives_exit_1_and_an_unknown_one_exit_2(db_url: str,
     unknown = jobs(db_url, "run", "nope")
     assert unknown.returncode == 2 and "unknown job 'nope'" in unknown.stderr
     assert set(JOBS) <= set(unknown.stderr.replace(",", " ").split())
+
+
+async def test_jobs_schedule_runs_jobs_on_their_intervals_and_stops_on_sigterm(
+    db_url: str, db_pool: asyncpg.Pool
+) -> None:
+    import asyncio
+    import signal
+
+    env = {**os.environ, "DATABASE_URL": db_url, "MEMEFANS_JOBS_RPC_URL": "http://127.0.0.1:9",
+           "MEMEFANS_JOBS_ANOMALIES_EVERY_S": "1", "MEMEFANS_JOBS_ANALYTICS_EVERY_S": "1"}  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "memefans.cli", "jobs", "schedule", env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        runs: list[str] = []
+        for _ in range(150):
+            async with db_pool.acquire() as conn:
+                runs = [r["job"] for r in await conn.fetch("SELECT job FROM job_runs WHERE finished_at IS NOT NULL")]
+            if runs.count("anomalies") >= 2 and "creator_analytics" in runs:
+                break
+            await asyncio.sleep(0.1)
+        assert runs.count("anomalies") >= 2, runs  # it ran, and ran again a second later
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(process.wait(), 20)
+    assert code == 0
+    async with db_pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM apscheduler_jobs") == 5
