@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "index": ("indexer.cli:main", "stream the program's transactions into the warehouse (backfill, then live)"),
     "decode": ("indexer.inspect:main", "decode one transaction file with an IDL and print it as JSON"),
     "jobs": ("warehouse.jobs.cli:main", "analytics and security jobs: run once, or on a schedule"),
+    "dashboard": ("dashboards.cli:main", "serve the Dash app: creators' earnings, the admins' console"),
 }
 
 

@@ -161,3 +161,19 @@ async def assert_matches_truth(pool: asyncpg.Pool, truth: dict[str, Any], on_cha
         ours = [s for s in incident["signatures"] if s in on_chain]
         assert ours, incident["kind"]
         assert all(s in transactions for s in ours), incident["kind"]
+
+
+async def simulate_and_index(
+    net: Localnet, db_url: str, pool: asyncpg.Pool, *, seed: int, incidents: bool = True, duration: float = 2.0
+) -> dict[str, Any]:
+    """The simulator's traffic, then one backfill of it into the warehouse; returns the truth file."""
+    from solana.rpc.async_api import AsyncClient
+
+    from indexer.cli import run as run_indexer
+
+    args = argparse.Namespace(creators=9, fans=12, duration=duration, tps=20.0, seed=seed, no_incidents=not incidents)
+    async with AsyncClient(net.rpc_url, timeout=30) as rpc:
+        truth = await _run(Simulator(rpc, random.Random(seed)), args)
+    await run_indexer(settings_for(net, backfill_only=True), database_url=db_url)
+    await wait_until_indexed(pool, net, finalized=False)
+    return truth

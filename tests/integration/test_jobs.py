@@ -5,12 +5,10 @@ stopping the others, signed webhook deliveries with retries, schedules that surv
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import hashlib
 import hmac
 import json
-import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,16 +17,13 @@ import asyncpg
 import pytest
 import uvicorn
 from conftest import free_port
-from indexer_harness import local_chain, settings_for, wait_until_indexed
-from solana.rpc.async_api import AsyncClient
+from indexer_harness import local_chain, simulate_and_index, wait_until_indexed
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from indexer.cli import run as run_indexer
 from programs.localnet.server import Localnet
-from programs.localnet.simulate import Simulator, _run
 from warehouse.jobs import runner
 from warehouse.jobs.runner import JobContext, run_jobs
 from warehouse.jobs.settings import JobSettings
@@ -52,19 +47,10 @@ class Filled:
     ctx: JobContext
 
 
-async def fill(net: Localnet, db_url: str, db_pool: asyncpg.Pool, *, seed: int, incidents: bool) -> dict[str, Any]:
-    args = argparse.Namespace(creators=9, fans=12, duration=2.0, tps=20.0, seed=seed, no_incidents=not incidents)
-    async with AsyncClient(net.rpc_url, timeout=30) as rpc:
-        truth = await _run(Simulator(rpc, random.Random(seed)), args)
-    await run_indexer(settings_for(net, backfill_only=True), database_url=db_url)
-    await wait_until_indexed(db_pool, net, finalized=False)
-    return truth
-
-
 @pytest.fixture
 async def filled(db_url: str, db_pool: asyncpg.Pool) -> AsyncIterator[Filled]:
     async with local_chain(slot_ms=40, finality_depth=4) as net:
-        truth = await fill(net, db_url, db_pool, seed=61, incidents=True)
+        truth = await simulate_and_index(net, db_url, db_pool, seed=61, incidents=True)
         yield Filled(net, truth, JobContext(db_pool, JobSettings(rpc_url=net.rpc_url)))
 
 
@@ -102,7 +88,7 @@ async def test_every_incident_is_raised_by_its_rule(filled: Filled) -> None:
 
 async def test_clean_traffic_raises_nothing_high(db_url: str, db_pool: asyncpg.Pool) -> None:
     async with local_chain(slot_ms=40, finality_depth=4) as net:
-        await fill(net, db_url, db_pool, seed=62, incidents=False)
+        await simulate_and_index(net, db_url, db_pool, seed=62, incidents=False)
         results = await run_jobs(JobContext(db_pool, JobSettings(rpc_url=net.rpc_url)))
     assert [r.error for r in results] == [None] * len(results)
     serious = [a for a in await anomalies(db_pool) if a["severity"] in ("high", "critical")]

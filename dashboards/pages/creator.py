@@ -1,0 +1,199 @@
+"""The creator's page: earnings over time (settled apart from pending), totals with fees, top supporters,
+earnings per post, the gifts (each linked to its transaction, with its finality), withdrawals and payouts,
+escrow while unbound, a CSV statement for a period, and a banner when the indexer is behind. The creator
+always comes from the session: there is no way to ask for another creator's data."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from typing import Any
+
+import flask
+import pandas as pd
+from dash import Dash, Input, Output, State, dash_table, dcc, html, no_update
+
+from dashboards.data import Warehouse
+from dashboards.figures.earnings import earnings_figure, resample_earnings
+from warehouse import queries
+from warehouse.queries import dashboard as q
+
+__all__ = ["layout", "register"]
+
+EXPLORER = "https://explorer.solana.com/tx/{}?cluster=custom"
+DataTable: Any = dash_table.DataTable  # type: ignore[attr-defined]  # generated at import, unknown to mypy
+
+
+def sol(lamports: Any) -> str:
+    value = int(lamports or 0)
+    return f"{value / 10**9:,.4f} SOL"
+
+
+def layout(warehouse: Warehouse, creator: str) -> html.Div:
+    info = warehouse.run(q.creator_by_key, creator)
+    if info is None:
+        return html.Div([html.H2("Unknown creator"), html.P("This account is not registered on the gift pool.")])
+    health = warehouse.run(q.indexer_health)
+    lag = health.get("lag_seconds")
+    banner = (
+        html.Div(
+            f"The indexer is {float(lag):.0f} s behind the chain: the newest gifts may not show yet.",
+            id="lag-banner",
+            className="banner",
+        )
+        if lag is not None and float(lag) > 30
+        else html.Div(id="lag-banner", hidden=True)
+    )
+    pending = int(info["balance"]) - int(info["settled_balance"])
+    escrow = warehouse.run(q.escrow, creator) or {}
+    today = date.today()
+    return html.Div(
+        [
+            banner,
+            html.H2(f"@{info['handle']} on {info['platform']}", id="creator-title"),
+            html.Div(
+                [
+                    html.Div(
+                        [html.Span("Gifted"), html.Strong(sol(info["gifted"]), id="total-gifted")], className="card"
+                    ),
+                    html.Div([html.Span("Fees"), html.Strong(sol(info["fees"]), id="total-fees")], className="card"),
+                    html.Div(
+                        [html.Span("Withdrawn"), html.Strong(sol(info["withdrawn"]), id="total-withdrawn")],
+                        className="card",
+                    ),
+                    html.Div(
+                        [html.Span("Settled balance"), html.Strong(sol(info["settled_balance"]), id="settled")],
+                        className="card",
+                    ),
+                    html.Div([html.Span("Pending"), html.Strong(sol(pending), id="pending")], className="card"),
+                    html.Div(
+                        [html.Span("Gifts"), html.Strong(str(info["gift_count"]), id="gift-count")], className="card"
+                    ),
+                ],
+                className="cards",
+            ),
+            html.P(
+                f"Waiting in escrow until the handle is bound: {sol(escrow.get('waiting_amount'))}"
+                if escrow.get("waiting_amount")
+                else "",
+                id="escrow",
+            ),
+            html.Div(
+                [
+                    dcc.DatePickerRange(id="period", start_date=str(today - timedelta(days=90)), end_date=str(today)),
+                    dcc.RadioItems(id="granularity", options=["day", "week", "month"], value="day", inline=True),
+                    html.Button("Download statement (CSV)", id="download-button"),
+                    dcc.Download(id="statement"),
+                ],
+                className="controls",
+            ),
+            dcc.Graph(id="earnings-chart"),
+            html.H3("Top supporters"),
+            _table("supporters", warehouse.run(q.top_supporters, creator), ["rank", "fan", "total", "gift_count"]),
+            html.H3("Earnings per post"),
+            _table(
+                "posts", warehouse.run(q.post_earnings, creator), ["post_id", "mint", "gross", "fees", "gift_count"]
+            ),
+            html.H3("Gifts"),
+            _gifts_table(warehouse, info),
+            html.H3("Withdrawals and payouts"),
+            _table(
+                "withdrawals",
+                warehouse.run(q.creator_withdrawals, creator),
+                ["block_time", "amount", "destination", "by_admin", "commitment", "signature"],
+            ),
+        ]
+    )
+
+
+def _table(name: str, rows: list[dict[str, Any]], columns: list[str]) -> Any:
+    data = [{c: str(r.get(c)) if r.get(c) is not None else "" for c in columns} for r in rows]
+    return DataTable(
+        id=f"{name}-table",
+        data=data,
+        columns=[{"name": c, "id": c} for c in columns],
+        page_size=10,
+        sort_action="native",
+        style_table={"overflowX": "auto"},
+    )
+
+
+def _gifts_table(warehouse: Warehouse, info: dict[str, Any]) -> Any:
+    gifts = warehouse.run(queries.creator_gifts, info["platform"], info["handle"], None, 500) or []
+    data = [
+        {
+            "time": str(g.block_time or ""),
+            "fan": g.fan,
+            "amount": int(g.amount),
+            "mint": g.mint or "SOL",
+            "post": g.post_id,
+            "finality": g.commitment,
+            "signature": f"[{g.signature[:16]}…]({EXPLORER.format(g.signature)})",
+        }
+        for g in gifts
+    ]
+    columns = [{"name": c, "id": c} for c in ("time", "fan", "amount", "mint", "post", "finality")]
+    columns.append({"name": "signature", "id": "signature", "presentation": "markdown"})
+    return DataTable(
+        id="gifts-table",
+        data=data,
+        columns=columns,
+        page_size=20,
+        sort_action="native",
+        style_table={"overflowX": "auto"},
+    )
+
+
+def statement_csv(rows: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    columns = [
+        "block_time",
+        "kind",
+        "signature",
+        "counterparty",
+        "mint",
+        "amount",
+        "fee",
+        "net",
+        "post_id",
+        "commitment",
+    ]
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        # amounts are exact base units (NUMERIC): written as integers, never as 3E+8
+        writer.writerow({c: int(row[c]) if c in ("amount", "fee", "net") else row.get(c) for c in columns})
+    return buffer.getvalue()
+
+
+def register(app: Dash, warehouse: Warehouse) -> None:
+    @app.callback(
+        Output("earnings-chart", "figure"),
+        Input("period", "start_date"),
+        Input("period", "end_date"),
+        Input("granularity", "value"),
+    )
+    def chart(start: str, end: str, granularity: str) -> Any:
+        creator = flask.session.get("creator")
+        if flask.session.get("role") != "creator" or not creator:
+            return no_update
+        daily = pd.DataFrame(
+            warehouse.run(q.daily_earnings, creator, date.fromisoformat(start[:10]), date.fromisoformat(end[:10]))
+        )
+        sol_only = daily[daily["mint"] == ""] if not daily.empty else daily
+        return earnings_figure(resample_earnings(sol_only, granularity))
+
+    @app.callback(
+        Output("statement", "data"),
+        Input("download-button", "n_clicks"),
+        State("period", "start_date"),
+        State("period", "end_date"),
+        prevent_initial_call=True,
+    )
+    def download(_: int, start: str, end: str) -> Any:
+        creator = flask.session.get("creator")
+        if flask.session.get("role") != "creator" or not creator:
+            return no_update
+        rows = warehouse.run(q.statement, creator, date.fromisoformat(start[:10]), date.fromisoformat(end[:10]))
+        return {"content": statement_csv(rows), "filename": f"memefans-statement-{start[:10]}-{end[:10]}.csv"}

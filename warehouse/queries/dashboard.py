@@ -1,0 +1,168 @@
+"""The dashboard's reads (and the one write it needs, an admin's verdict on an anomaly): every SELECT the
+Dash app runs, each a small coroutine returning plain rows, so that pages never write SQL."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import asyncpg
+
+__all__ = [
+    "admin_audit",
+    "anomalies",
+    "creator_by_key",
+    "creator_withdrawals",
+    "creators_of_authority",
+    "daily_earnings",
+    "escrow",
+    "indexer_health",
+    "platform_kpis",
+    "post_earnings",
+    "set_anomaly_status",
+    "statement",
+    "top_supporters",
+]
+
+STATUSES = ("open", "acknowledged", "resolved", "false_positive")
+
+
+def _rows(records: list[asyncpg.Record]) -> list[dict[str, Any]]:
+    return [dict(r) for r in records]
+
+
+async def creator_by_key(pool: asyncpg.Pool, creator: str) -> dict[str, Any] | None:
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(
+            "SELECT platform, handle, creator, authority, gifted, fees, withdrawn, balance, settled_balance, "
+            "gift_count FROM creator_balances WHERE creator = $1",
+            creator,
+        )
+    return dict(row) if row else None
+
+
+async def daily_earnings(pool: asyncpg.Pool, creator: str, start: date, end: date) -> list[dict[str, Any]]:
+    async with pool.acquire() as conn:
+        return _rows(await conn.fetch(
+            "SELECT day, mint, settled_gross, settled_fees, settled_net, pending_gross, pending_fees, pending_net, "
+            "gift_count, unique_fans FROM creator_daily_earnings WHERE creator = $1 AND day BETWEEN $2 AND $3 "
+            "ORDER BY day, mint", creator, start, end,
+        ))  # fmt: skip
+
+
+async def top_supporters(pool: asyncpg.Pool, creator: str, mint: str = "") -> list[dict[str, Any]]:
+    async with pool.acquire() as conn:
+        return _rows(await conn.fetch(
+            "SELECT rank, fan, total, gift_count, first_gift_at, last_gift_at FROM top_supporters "
+            "WHERE creator = $1 AND mint = $2 ORDER BY rank", creator, mint,
+        ))  # fmt: skip
+
+
+async def post_earnings(pool: asyncpg.Pool, creator: str) -> list[dict[str, Any]]:
+    async with pool.acquire() as conn:
+        return _rows(await conn.fetch(
+            "SELECT post_id, mint, gross, fees, gift_count, unique_fans FROM post_earnings WHERE creator = $1 "
+            "ORDER BY gross DESC, post_id LIMIT 100", creator,
+        ))  # fmt: skip
+
+
+async def creator_withdrawals(pool: asyncpg.Pool, creator: str) -> list[dict[str, Any]]:
+    async with pool.acquire() as conn:
+        return _rows(await conn.fetch(
+            "SELECT signature, slot, block_time, destination, coalesce(mint, '') AS mint, amount, by_admin, commitment "
+            "FROM withdrawals WHERE creator = $1 ORDER BY slot DESC LIMIT 200", creator,
+        ))  # fmt: skip
+
+
+async def escrow(pool: asyncpg.Pool, creator: str) -> dict[str, Any] | None:
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(
+            "SELECT waiting_amount, waiting_gifts, oldest_gift_at, bound_at, time_to_bind_seconds FROM escrow_ledger "
+            "WHERE creator = $1", creator,
+        )  # fmt: skip
+    return dict(row) if row else None
+
+
+async def statement(pool: asyncpg.Pool, creator: str, start: date, end: date) -> list[dict[str, Any]]:
+    """Every gift and withdrawal of a creator in [start, end] (UTC days), oldest first: the CSV statement."""
+    async with pool.acquire() as conn:
+        return _rows(await conn.fetch(
+            "SELECT block_time, 'gift' AS kind, signature, fan AS counterparty, coalesce(mint, '') AS mint, amount, "
+            "fee, amount - fee AS net, post_id, commitment FROM gifts WHERE creator = $1 "
+            "AND block_time >= $2::date AND block_time < $3::date + 1 "
+            "UNION ALL SELECT block_time, 'withdrawal', signature, destination, coalesce(mint, ''), amount, 0, "
+            "-amount, '', commitment FROM withdrawals WHERE creator = $1 AND block_time >= $2::date "
+            "AND block_time < $3::date + 1 "
+            "ORDER BY 1, 3", creator, start, end,
+        ))  # fmt: skip
+
+
+async def anomalies(
+    pool: asyncpg.Pool, *, severity: str | None = None, rule: str | None = None, status: str | None = None
+) -> list[dict[str, Any]]:
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT id, rule, severity, status, title, creator, evidence::text AS evidence, first_seen, last_seen, "
+            "acted_by, acted_at, note FROM anomalies WHERE ($1::text IS NULL OR severity = $1) "
+            "AND ($2::text IS NULL OR rule = $2) AND ($3::text IS NULL OR status = $3) "
+            "ORDER BY array_position(ARRAY['critical','high','medium','low','info'], severity), last_seen DESC "
+            "LIMIT 500", severity, rule, status,
+        )  # fmt: skip
+    return [{**dict(r), "evidence": json.loads(r["evidence"])} for r in rows]
+
+
+async def set_anomaly_status(pool: asyncpg.Pool, anomaly_id: int, status: str, who: str, note: str = "") -> bool:
+    """An admin's verdict, recorded with who and when; False when no such anomaly."""
+    if status not in STATUSES:
+        raise ValueError(f"status must be one of {', '.join(STATUSES)}")
+    async with pool.acquire() as conn:
+        done = await conn.execute(
+            "UPDATE anomalies SET status = $2, acted_by = $3, acted_at = now(), note = $4 WHERE id = $1",
+            anomaly_id, status, who, note,
+        )  # fmt: skip
+    return str(done).endswith(" 1")
+
+
+async def indexer_health(pool: asyncpg.Pool) -> dict[str, Any]:
+    async with pool.acquire() as conn:
+        cursor = await conn.fetchrow("SELECT name, slot, signature, details::text AS details, updated_at FROM cursors "
+                                     "ORDER BY updated_at DESC LIMIT 1")  # fmt: skip
+        dead = await conn.fetchval("SELECT count(*) FROM dead_letters")
+        pending = await conn.fetchval("SELECT count(*) FROM transactions WHERE commitment = 'confirmed'")
+        dead_slots = await conn.fetchval("SELECT count(*) FROM slots WHERE status = 'dead'")
+        runs = _rows(await conn.fetch(
+            "SELECT DISTINCT ON (job) job, started_at, finished_at, rows, error IS NOT NULL AS failed, "
+            "watermark::text AS notes FROM job_runs ORDER BY job, id DESC"
+        ))  # fmt: skip
+    details = json.loads(cursor["details"]) if cursor else {}
+    return {
+        "cursor_slot": cursor["slot"] if cursor else None,
+        "tip_slot": details.get("tip_slot"),
+        "lag_seconds": details.get("lag_seconds"),
+        "updated_at": cursor["updated_at"] if cursor else None,
+        "dead_letters": dead,
+        "pending_transactions": pending,
+        "dead_slots": dead_slots,
+        "jobs": runs,
+    }
+
+
+async def platform_kpis(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+    async with pool.acquire() as conn:
+        return _rows(await conn.fetch("SELECT * FROM platform_kpis_daily ORDER BY day"))
+
+
+async def admin_audit(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+    async with pool.acquire() as conn:
+        return _rows(await conn.fetch(
+            "SELECT block_time, kind, actor, details::text AS details, signature FROM admin_actions "
+            "ORDER BY slot DESC LIMIT 200"
+        ))  # fmt: skip
+
+
+async def creators_of_authority(pool: asyncpg.Pool, wallet: str) -> list[str]:
+    """The creators whose bound wallet is `wallet` (a creator signs in with it)."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("SELECT creator FROM creator_balances WHERE authority = $1 ORDER BY creator", wallet)
+    return [r["creator"] for r in rows]
