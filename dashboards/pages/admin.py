@@ -13,6 +13,7 @@ from dash import Dash, Input, Output, State, dash_table, dcc, html, no_update
 
 from dashboards.data import Warehouse
 from dashboards.figures.earnings import kpi_figure
+from dashboards.pages.creator import cell
 from warehouse.queries import dashboard as q
 
 __all__ = ["anomalies_layout", "health_layout", "platform_layout", "register"]
@@ -23,7 +24,7 @@ ANOMALY_COLUMNS = ["id", "severity", "rule", "status", "title", "creator", "last
 
 
 def _anomaly_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{c: "" if r.get(c) is None else str(r[c]) for c in ANOMALY_COLUMNS} for r in rows]
+    return [{c: cell(r.get(c)) for c in ANOMALY_COLUMNS} for r in rows]
 
 
 def anomalies_layout(warehouse: Warehouse) -> html.Div:
@@ -108,7 +109,7 @@ def health_layout(warehouse: Warehouse) -> html.Div:
 
 def platform_layout(warehouse: Warehouse) -> html.Div:
     kpis = pd.DataFrame(warehouse.run(q.platform_kpis))
-    audit = [{k: str(v) for k, v in r.items()} for r in warehouse.run(q.admin_audit)]
+    audit = [{k: cell(v) for k, v in r.items()} for r in warehouse.run(q.admin_audit)]
     return html.Div(
         [
             html.H2("Platform"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import flask
@@ -83,6 +84,13 @@ def layout(warehouse: Warehouse, creator: str) -> html.Div:
                 [
                     dcc.DatePickerRange(id="period", start_date=str(today - timedelta(days=90)), end_date=str(today)),
                     dcc.RadioItems(id="granularity", options=["day", "week", "month"], value="day", inline=True),
+                    dcc.Dropdown(
+                        id="currency",
+                        options=[{"label": "SOL", "value": ""}]
+                        + [{"label": f"token {m[:6]}…", "value": m} for m in warehouse.run(q.creator_mints, creator)],
+                        value="",
+                        clearable=False,
+                    ),
                     html.Button("Download statement (CSV)", id="download-button"),
                     dcc.Download(id="statement"),
                 ],
@@ -107,8 +115,17 @@ def layout(warehouse: Warehouse, creator: str) -> html.Div:
     )
 
 
+def cell(value: Any) -> str:
+    """A table cell: exact base units as plain integers (never 1.2E+9), nothing for NULL."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return str(int(value))
+    return str(value)
+
+
 def _table(name: str, rows: list[dict[str, Any]], columns: list[str]) -> Any:
-    data = [{c: str(r.get(c)) if r.get(c) is not None else "" for c in columns} for r in rows]
+    data = [{c: cell(r.get(c)) for c in columns} for r in rows]
     return DataTable(
         id=f"{name}-table",
         data=data,
@@ -173,16 +190,19 @@ def register(app: Dash, warehouse: Warehouse) -> None:
         Input("period", "start_date"),
         Input("period", "end_date"),
         Input("granularity", "value"),
+        Input("currency", "value"),
     )
-    def chart(start: str, end: str, granularity: str) -> Any:
+    def chart(start: str, end: str, granularity: str, mint: str) -> Any:
         creator = flask.session.get("creator")
         if flask.session.get("role") != "creator" or not creator:
             return no_update
         daily = pd.DataFrame(
             warehouse.run(q.daily_earnings, creator, date.fromisoformat(start[:10]), date.fromisoformat(end[:10]))
         )
-        sol_only = daily[daily["mint"] == ""] if not daily.empty else daily
-        return earnings_figure(resample_earnings(sol_only, granularity))
+        chosen = daily[daily["mint"] == (mint or "")] if not daily.empty else daily
+        if mint:
+            return earnings_figure(resample_earnings(chosen, granularity), unit="token base units", scale=1)
+        return earnings_figure(resample_earnings(chosen, granularity))
 
     @app.callback(
         Output("statement", "data"),

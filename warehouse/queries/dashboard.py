@@ -13,6 +13,7 @@ __all__ = [
     "admin_audit",
     "anomalies",
     "creator_by_key",
+    "creator_mints",
     "creator_withdrawals",
     "creators_of_authority",
     "daily_earnings",
@@ -131,6 +132,13 @@ async def indexer_health(pool: asyncpg.Pool) -> dict[str, Any]:
         dead = await conn.fetchval("SELECT count(*) FROM dead_letters")
         pending = await conn.fetchval("SELECT count(*) FROM transactions WHERE commitment = 'confirmed'")
         dead_slots = await conn.fetchval("SELECT count(*) FROM slots WHERE status = 'dead'")
+        recent = await conn.fetchval(
+            "SELECT count(*) FROM decoded_events e JOIN transactions t USING (signature) "
+            "WHERE t.block_time > (SELECT max(block_time) FROM transactions) - interval '5 minutes'"
+        )
+        failed_jobs = await conn.fetchval(
+            "SELECT count(*) FROM job_runs WHERE error IS NOT NULL AND started_at > now() - interval '1 day'"
+        )
         runs = _rows(await conn.fetch(
             "SELECT DISTINCT ON (job) job, started_at, finished_at, rows, error IS NOT NULL AS failed, "
             "watermark::text AS notes FROM job_runs ORDER BY job, id DESC"
@@ -144,6 +152,8 @@ async def indexer_health(pool: asyncpg.Pool) -> dict[str, Any]:
         "dead_letters": dead,
         "pending_transactions": pending,
         "dead_slots": dead_slots,
+        "events_per_second": round(int(recent) / 300, 2),  # over the newest 5 minutes of chain time
+        "failed_jobs_24h": failed_jobs,
         "jobs": runs,
     }
 
@@ -166,3 +176,12 @@ async def creators_of_authority(pool: asyncpg.Pool, wallet: str) -> list[str]:
     async with pool.acquire() as conn:
         rows = await conn.fetch("SELECT creator FROM creator_balances WHERE authority = $1 ORDER BY creator", wallet)
     return [r["creator"] for r in rows]
+
+
+async def creator_mints(pool: asyncpg.Pool, creator: str) -> list[str]:
+    """The tokens (mints) a creator was gifted, for the earnings chart's currency choice."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT DISTINCT mint FROM creator_daily_earnings WHERE creator = $1 AND mint <> '' ORDER BY mint", creator
+        )
+    return [r["mint"] for r in rows]
