@@ -18,8 +18,8 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
