@@ -221,6 +221,8 @@ def _check_traversable(root: Path, user: pwd.struct_passwd) -> None:
 
 def _ensure_port_free(port: int) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # as PostgreSQL itself binds: connections of a server that just stopped (TIME_WAIT) do not count
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError as exc:

@@ -114,6 +114,11 @@ class RpcHandler:
             "value": result,
         }
 
+    def _state(self, result: Any) -> dict[str, Any]:
+        """Account state is the SVM's newest, whatever commitment was asked: say so with the newest slot, so
+        that a client comparing it with history (a reconciliation) compares with the right slot."""
+        return self._context(result, "processed")
+
     # -- cluster ---------------------------------------------------------------------------------------
 
     def rpc_getVersion(self, params: list[Any]) -> Any:
@@ -159,20 +164,17 @@ class RpcHandler:
         return account_json(self.chain, pubkey, config.get("encoding") or "base64")
 
     def rpc_getBalance(self, params: list[Any]) -> Any:
-        return self._context(self.chain.svm.get_balance(_pubkey(params, 0)) or 0, _config(params, 1).get("commitment"))
+        return self._state(self.chain.svm.get_balance(_pubkey(params, 0)) or 0)
 
     def rpc_getAccountInfo(self, params: list[Any]) -> Any:
-        config = _config(params, 1)
-        return self._context(self._account(_pubkey(params, 0), config), config.get("commitment"))
+        return self._state(self._account(_pubkey(params, 0), _config(params, 1)))
 
     def rpc_getMultipleAccounts(self, params: list[Any]) -> Any:
         keys = _param(params, 0, list, "pubkeys")
         if len(keys) > 100:
             raise RpcError(INVALID_PARAMS, "Too many inputs provided; max 100")
         config = _config(params, 1)
-        return self._context(
-            [self._account(_pubkey(keys, i), config) for i in range(len(keys))], config.get("commitment")
-        )
+        return self._state([self._account(_pubkey(keys, i), config) for i in range(len(keys))])
 
     def rpc_getProgramAccounts(self, params: list[Any]) -> Any:
         program = _pubkey(params, 0, "program id")

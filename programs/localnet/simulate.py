@@ -75,6 +75,7 @@ class Simulator:
     incidents: list[dict[str, Any]] = field(default_factory=list)
     sent: int = 0
     failed: int = 0
+    handle_prefix: str = "creator"  # another prefix gives other creators (a demo that resumes its chain)
     _messages: set[bytes] = field(default_factory=set)
 
     async def load_config(self) -> None:
@@ -144,7 +145,9 @@ class Simulator:
 
     async def setup(self, n_creators: int, n_fans: int) -> None:
         for i in range(n_creators):
-            creator = Creator(PLATFORMS[i % 3], f"creator_{i:03d}", Keypair.from_seed(self.rng.randbytes(32)))
+            creator = Creator(
+                PLATFORMS[i % 3], f"{self.handle_prefix}_{i:03d}", Keypair.from_seed(self.rng.randbytes(32))
+            )
             self.creators.append(creator)
             await self.fund(creator.wallet.pubkey(), LAMPORTS)
         for chunk in range(0, n_creators, 8):

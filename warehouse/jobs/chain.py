@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 from solana.rpc.async_api import AsyncClient
-from solana.rpc.commitment import Finalized
+from solana.rpc.commitment import Confirmed, Finalized
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 
@@ -111,7 +111,7 @@ async def newer_signatures(rpc_url: str, program_id: str, until: str | None) -> 
                     before=before,
                     until=Signature.from_string(until) if until else None,
                     limit=1000,
-                    commitment=Finalized,
+                    commitment=Confirmed,
                 )
             ).value
             found += [(str(p.signature), p.slot) for p in page]
