@@ -16,6 +16,7 @@ from typing import Any
 
 import asyncpg
 import base58
+import httpx
 import pytest
 from conftest import free_port
 from indexer_harness import local_chain, simulate_and_index
@@ -194,3 +195,85 @@ async def _bind_first_creator(pool: asyncpg.Pool, wallet: str) -> str:
             wallet,
         )
     return creator
+
+
+def _callback(outputs: list[tuple[str, str]], inputs: list[tuple[str, str, Any]], **extra: Any) -> dict[str, Any]:
+    """The body Dash's renderer posts to /_dash-update-component, built by hand as an attacker would."""
+    ids = [{"id": i, "property": p} for i, p in outputs]
+    return {
+        "output": f"{outputs[0][0]}.{outputs[0][1]}"
+        if len(outputs) == 1
+        else ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
+        "outputs": ids[0] if len(ids) == 1 else ids,
+        "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
+        "changedPropIds": [f"{i}.{p}" for i, p, _ in inputs[:1]],
+        **extra,
+    }
+
+
+async def test_callbacks_answer_only_from_the_session_never_from_the_request(served: Served) -> None:
+    """Posting Dash callbacks directly: a creator's statement and chart are theirs whatever the request
+    says; an anomaly verdict or its evidence is refused to a creator and to a stranger."""
+    async with served.pool.acquire() as conn:
+        mine, other = await conn.fetch(
+            "SELECT creator, gift_count FROM creator_balances WHERE gift_count > 0 ORDER BY gift_count DESC LIMIT 2"
+        )
+        anomaly = await conn.fetchrow("SELECT id, status FROM anomalies ORDER BY id LIMIT 1")
+    assert anomaly is not None
+    today = date.today()
+    start, end = (today - timedelta(days=90)).isoformat(), today.isoformat()
+    statement = _callback(
+        [("statement", "data")],
+        [("download-button", "n_clicks", 1)],
+        state=[
+            {"id": "period", "property": "start_date", "value": start},
+            {"id": "period", "property": "end_date", "value": end},
+        ],
+    )
+    verdict = _callback(
+        [("anomalies-table", "data"), ("act-result", "children")],
+        [
+            ("act-acknowledged", "n_clicks", 1),
+            ("filter-severity", "value", None),
+            ("filter-rule", "value", None),
+            ("filter-status", "value", None),
+            ("act-resolved", "n_clicks", None),
+            ("act-false_positive", "n_clicks", None),
+        ],
+        state=[
+            {"id": "anomalies-table", "property": "selected_rows", "value": [0]},
+            {"id": "anomalies-table", "property": "data", "value": [{"id": anomaly["id"]}]},
+            {"id": "act-note", "property": "value", "value": "not an admin"},
+        ],
+    )
+    evidence = _callback(
+        [("evidence", "children")],
+        [("anomalies-table", "selected_rows", [0])],
+        state=[{"id": "anomalies-table", "property": "data", "value": [{"id": anomaly["id"]}]}],
+    )
+    async with httpx.AsyncClient(base_url=served.url) as stranger:
+        for body in (statement, verdict, evidence):
+            reply = await stranger.post("/_dash-update-component", json=body)
+            assert reply.status_code in (200, 204), reply.text
+            assert "signature" not in reply.text  # no statement row, no evidence
+    link = make_link_token(served.settings.secret_key, mine["creator"], 600)
+    async with httpx.AsyncClient(base_url=served.url) as creator:
+        assert (await creator.get(f"/auth/link/{link}")).status_code in (200, 302)
+        # the statement is the session's creator's, never another's: there is no input to name one
+        reply = await creator.post("/_dash-update-component", json=statement)
+        assert reply.status_code == 200, reply.text
+        content = reply.json()["response"]["statement"]["data"]["content"]
+        rows = list(csv.DictReader(io.StringIO(content)))
+        expected = await q.statement(served.pool, mine["creator"], today - timedelta(days=90), today)
+        theirs = await q.statement(served.pool, other["creator"], today - timedelta(days=90), today)
+        assert [r["signature"] for r in rows] == [r["signature"] for r in expected] and rows
+        assert not {r["signature"] for r in theirs if r["kind"] == "gift"} & {r["signature"] for r in rows}
+        # an admin's verdict and evidence are refused to a creator, and nothing changes
+        reply = await creator.post("/_dash-update-component", json=verdict)
+        assert reply.status_code == 200 and "admins only" in reply.text
+        assert "not an admin" not in reply.text
+        reply = await creator.post("/_dash-update-component", json=evidence)
+        assert reply.status_code in (200, 204) and "signatures" not in reply.text
+    async with served.pool.acquire() as conn:
+        after = await conn.fetchrow("SELECT status, acted_by FROM anomalies WHERE id = $1", anomaly["id"])
+    assert after["status"] == anomaly["status"] and after["acted_by"] is None
