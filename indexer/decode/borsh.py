@@ -124,16 +124,20 @@ def _option(inner: Reader, tag_size: int) -> Reader:
     return read
 
 
+def _repeat(inner: Reader, buf: bytes, off: int, count: int) -> tuple[list[Any], int]:
+    out = []
+    for _ in range(count):
+        value, off = inner(buf, off)
+        out.append(value)
+    return out, off
+
+
 def _vec(inner: Reader) -> Reader:
     def read(buf: bytes, off: int) -> tuple[Any, int]:
         size, off = _length(buf, off)
         if size > len(buf) - off:  # every element takes at least a byte: a longer length is corrupt
             raise ShortRead(f"vec of {size} at {off}: {len(buf) - off} bytes left")
-        out = []
-        for _ in range(size):
-            value, off = inner(buf, off)
-            out.append(value)
-        return out, off
+        return _repeat(inner, buf, off, size)
 
     return read
 
@@ -150,11 +154,7 @@ def _array(inner: Reader, size: int, is_u8: bool) -> Reader:
         return read_bytes
 
     def read(buf: bytes, off: int) -> tuple[Any, int]:
-        out = []
-        for _ in range(size):
-            value, off = inner(buf, off)
-            out.append(value)
-        return out, off
+        return _repeat(inner, buf, off, size)
 
     return read
 
