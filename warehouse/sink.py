@@ -71,6 +71,23 @@ _COMMITTED = tuple(t for t in SINK_TABLES if "commitment" in t.c)
 _BY_SLOT = tuple(t for t in SINK_TABLES if "slot" in t.c and t is not schema.slots)
 
 
+# Fact tables whose rows are written once and, short of a replay, never again: a batch of new rows is
+# COPYed straight into them (no staging, no upsert); a replayed row makes that COPY fail on its key, and the
+# batch then takes the staging path. Slots and creators are updated across batches and always take it.
+_APPEND_ONLY = frozenset(t.name for t in SINK_TABLES) - {schema.slots.name, schema.creators.name}
+
+
+async def _copy_new(conn: asyncpg.Connection, direct: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> bool:
+    """COPY rows straight into their tables under a savepoint; False (and nothing written) if one was there."""
+    try:
+        async with conn.transaction():
+            for name, records in direct:
+                await conn.copy_records_to_table(name, records=records, columns=_STATEMENTS[name].columns)
+    except asyncpg.UniqueViolationError:
+        return False
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class StoredCursor:
     name: str
@@ -204,16 +221,27 @@ class Sink:
         counts: dict[str, int] = {}
         try:
             async with self.pool.acquire() as conn, conn.transaction():
-                upserts = []
+                staged: list[str] = []
+                direct: list[tuple[str, Sequence[Sequence[Any]]]] = []
                 for table in SINK_TABLES:
                     records = rows.get(table.name)
                     if not records:
                         continue
                     statement = _STATEMENTS[table.name]
-                    await conn.copy_records_to_table(statement.stage, records=records, columns=statement.columns)
                     distinct = len({tuple(r[i] for i in statement.key_at) for r in records})
-                    upserts.append(statement.plain if distinct == len(records) else statement.upsert)
                     counts[table.name] = distinct
+                    if table.name in _APPEND_ONLY and distinct == len(records):
+                        direct.append((table.name, records))
+                    else:
+                        staged.append(table.name)
+                if direct and not await _copy_new(conn, direct):
+                    staged = [t.name for t in SINK_TABLES if t.name in counts]  # a replay: every table upserts
+                upserts = []
+                for name in staged:
+                    records = rows[name]
+                    statement = _STATEMENTS[name]
+                    await conn.copy_records_to_table(statement.stage, records=records, columns=statement.columns)
+                    upserts.append(statement.plain if counts[name] == len(records) else statement.upsert)
                 if upserts:
                     await conn.execute(";\n".join(upserts))  # one round trip for every table of the batch
                 if dead_letters:

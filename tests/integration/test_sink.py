@@ -81,6 +81,23 @@ async def test_a_dead_slot_loses_its_rows_and_rewinds_the_cursor(sink: Sink, db_
         assert await conn.fetchval("SELECT status FROM slots WHERE slot = 11") == "dead"
 
 
+async def test_new_rows_go_straight_in_and_a_batch_overlapping_stored_rows_still_lands_once(
+    sink: Sink, db_pool: asyncpg.Pool
+) -> None:
+    # new rows are COPYed straight into the fact tables; a batch holding one stored row and one new row
+    # falls back to staging and upsert as a whole, and a finalized row stays finalized
+    await sink.write(batch(10, "sig10", 1))
+    await sink.finalize([10], [], cursor_name="prog")
+    mixed = {t: batch(10, "sig10", 1)[t] + batch(11, "sig11", 2)[t] for t in ("transactions", "gifts")}
+    assert await sink.write(mixed, cursor=StoredCursor("prog", 11, "sig11", {})) == {"transactions": 2, "gifts": 2}
+    assert await gifts(db_pool) == [("sig10", 1, "finalized"), ("sig11", 2, "confirmed")]
+    stored = await sink.read_cursor("prog")
+    assert stored is not None and stored.signature == "sig11"
+    await sink.write(batch(12, "sig12", 3))  # and the next new batch goes straight in again
+    async with db_pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM transactions") == 3
+
+
 async def test_duplicates_inside_one_batch_are_one_row(sink: Sink, db_pool: asyncpg.Pool) -> None:
     one = batch(10, "sig10", 7)
     doubled = {table: rows * 2 for table, rows in one.items()}
