@@ -13,9 +13,10 @@ marked `derived`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from indexer.decode.model import DecodedTransaction, Event, Instruction
@@ -30,17 +31,27 @@ _CONFIG_KINDS = {
     "set_admin": "admin_change",
     "set_verifier": "verifier_change",
 }
-_KEYS: dict[str, tuple[int, ...]] = {}
+_SHAPES: dict[str, tuple[tuple[str, ...], Callable[[tuple[Any, ...]], tuple[Any, ...]]]] = {}
 
 
-def _key_positions(table: str) -> tuple[int, ...]:
-    if table not in _KEYS:
+def _shape(table: str) -> tuple[tuple[str, ...], Callable[[tuple[Any, ...]], tuple[Any, ...]]]:
+    """A table's column order and a function that takes a record's primary key out of it."""
+    if table not in _SHAPES:
         from warehouse.sink import SINK_TABLES
 
         (found,) = (t for t in SINK_TABLES if t.name == table)
         names = columns(table)
-        _KEYS[table] = tuple(names.index(c.name) for c in found.primary_key.columns)
-    return _KEYS[table]
+        positions = [names.index(c.name) for c in found.primary_key.columns]
+        _SHAPES[table] = (names, _key_getter(positions))
+    return _SHAPES[table]
+
+
+def _key_getter(positions: list[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    if len(positions) == 1:
+        (position,) = positions
+        return lambda record: (record[position],)
+    getter: Callable[[tuple[Any, ...]], tuple[Any, ...]] = itemgetter(*positions)
+    return getter
 
 
 @dataclass
@@ -52,8 +63,9 @@ class Rows:
     _added: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
 
     def add(self, table: str, row: dict[str, Any]) -> None:
-        record = tuple(row.get(name) for name in columns(table))
-        key = tuple(record[i] for i in _key_positions(table))
+        names, key_of = _shape(table)
+        record = tuple(map(row.get, names))
+        key = key_of(record)
         self.tables.setdefault(table, {})[key] = record
         self._added.append((table, key))
 

@@ -122,6 +122,9 @@ class _Statement:
     key_at: tuple[int, ...]  # positions of the primary key's columns in `columns`
     plain: str  # the upsert for a batch without duplicate keys
 
+    def key_of(self, record: Sequence[Any]) -> tuple[Any, ...]:
+        return tuple(map(record.__getitem__, self.key_at))
+
 
 def _statement(table: Table) -> _Statement:
     columns = tuple(c.name for c in table.columns if c.name != "updated_at" and not _is_serial(table, c.name))
@@ -228,7 +231,7 @@ class Sink:
                     if not records:
                         continue
                     statement = _STATEMENTS[table.name]
-                    distinct = len({tuple(r[i] for i in statement.key_at) for r in records})
+                    distinct = len(set(map(statement.key_of, records)))
                     counts[table.name] = distinct
                     if table.name in _APPEND_ONLY and distinct == len(records):
                         direct.append((table.name, records))

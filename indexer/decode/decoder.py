@@ -59,7 +59,9 @@ def _balances(values: Any, where: str) -> tuple[int, ...]:
         return ()
     if not isinstance(values, list):
         raise Malformed(f"{where} is not a list")
-    return tuple(_int(v, where) for v in values)
+    if values and set(map(type, values)) != {int}:  # exactly int: type(True) is bool
+        raise Malformed(f"{where} holds a value that is not an integer")
+    return tuple(values)
 
 
 def _token_balances(values: Any, keys: Sequence[str], where: str) -> tuple[TokenBalance, ...]:

@@ -62,6 +62,13 @@ def _key(keys: Sequence[str], index: Any, where: str) -> str:
     return keys[index]
 
 
+def _keys(keys: Sequence[str], indexes: list[Any], where: str) -> tuple[str, ...]:
+    """The accounts at `indexes`, each checked to be an index into `keys` (the usual case at C speed)."""
+    if indexes and set(map(type, indexes)) == {int} and min(indexes) >= 0 and max(indexes) < len(keys):
+        return tuple(map(keys.__getitem__, indexes))
+    return tuple(_key(keys, a, where) for a in indexes)
+
+
 def _compiled(ix: Any, keys: Sequence[str], where: str) -> RawInstruction:
     """One instruction in the RPC's JSON shape (json or jsonParsed)."""
     if not isinstance(ix, Mapping):
@@ -74,7 +81,7 @@ def _compiled(ix: Any, keys: Sequence[str], where: str) -> RawInstruction:
             raise Malformed(f"{where}: accounts is not a list")
         return RawInstruction(
             _key(keys, ix["programIdIndex"], where),
-            tuple(_key(keys, a, where) for a in accounts),
+            _keys(keys, accounts, where),
             _b58(ix.get("data", ""), where),
             height,
         )
