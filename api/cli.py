@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 
 import uvicorn
 
@@ -18,5 +19,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--host", default=settings.host)
     parser.add_argument("--port", type=int, default=settings.port)
     args = parser.parse_args(argv)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", access_log=False)
+    app = create_app(settings)
+    # everything imported so far lives as long as the process: keep it out of the collector's full passes,
+    # which otherwise walk every module object and pause requests (a tail-latency cost, not a throughput one)
+    gc.collect()
+    gc.freeze()
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
     return 0

@@ -58,7 +58,10 @@ async def seed(url: str) -> None:
             records=rows,
         )
         await conn.execute("INSERT INTO cursors (name, slot, details) VALUES ('gift_pool', 200, '{\"tip_slot\": 201}')")
-        await conn.execute("ANALYZE")
+        # start the measurement from a quiet server: the freshly loaded tables vacuumed and the checkpoint
+        # of the load written, instead of autovacuum and the checkpointer waking up during a round
+        await conn.execute("VACUUM ANALYZE")
+        await conn.execute("CHECKPOINT")
     finally:
         await conn.close()
 
@@ -180,14 +183,31 @@ def main() -> None:
                 time.sleep(0.1)
         paths = [f"/v1/creators/x/h{i}" for i in random.Random(7).sample(range(CREATORS), 200)]
         print(f"seeded {CREATORS} creators x {GIFTS_PER_CREATOR} gifts; uvicorn, 1 worker; load from this process")
-        for client, run in (("lean", lean_load), ("httpx", load)):
-            for rate in (100, 300, 500):
+        for client, run, rates in (("lean", lean_load, (100, 300, 500)), ("httpx", load, (100, 300))):
+            for rate in rates:
                 started = time.perf_counter()
                 lat, err = asyncio.run(run(base, ["/metrics"], rate, 5))
                 report(f"{client} baseline /metrics @{rate}/s", lat, err, time.perf_counter() - started)
                 started = time.perf_counter()
                 lat, err = asyncio.run(run(base, paths, rate, 5))
                 report(f"{client} creator @{rate}/s offered", lat, err, time.perf_counter() - started)
+        # the target, measured five times: one 5-second round's p99 is its 25th-worst request, so a single
+        # scheduling hiccup of this virtual machine decides it; the median round is the figure to quote
+        print("target check, lean client, 500 req/s offered, 5 rounds of 5 s (baseline and creator alternating):")
+        p99s: dict[str, list[float]] = {"baseline /metrics": [], "creator": []}
+        for round_ in range(5):
+            for name, targets in (("baseline /metrics", ["/metrics"]), ("creator", paths)):
+                started = time.perf_counter()
+                lat, err = asyncio.run(lean_load(base, targets, 500, 5))
+                report(f"  round {round_ + 1} {name}", lat, err, time.perf_counter() - started)
+                p99s[name].append(statistics.quantiles(lat, n=100)[98] * 1000)
+        for name, values in p99s.items():
+            print(f"median p99 over the rounds, {name}: {statistics.median(values):.2f} ms "
+                  f"(best {min(values):.2f}, worst {max(values):.2f})")  # fmt: skip
+        creator = statistics.median(p99s["creator"])
+        print(
+            f"target p99 < 20 ms at 500 req/s: {'met' if creator < 20 else 'NOT met'} (median round {creator:.2f} ms)"
+        )
     finally:
         if proc is not None:
             proc.terminate()
