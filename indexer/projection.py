@@ -13,14 +13,13 @@ marked `derived`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from operator import itemgetter
 from typing import Any
 
 from indexer.decode.model import DecodedTransaction, Event, Instruction
-from warehouse.sink import columns
+from warehouse.sink import columns, key_of
 
 __all__ = ["Projector", "Rows"]
 
@@ -31,27 +30,6 @@ _CONFIG_KINDS = {
     "set_admin": "admin_change",
     "set_verifier": "verifier_change",
 }
-_SHAPES: dict[str, tuple[tuple[str, ...], Callable[[tuple[Any, ...]], tuple[Any, ...]]]] = {}
-
-
-def _shape(table: str) -> tuple[tuple[str, ...], Callable[[tuple[Any, ...]], tuple[Any, ...]]]:
-    """A table's column order and a function that takes a record's primary key out of it."""
-    if table not in _SHAPES:
-        from warehouse.sink import SINK_TABLES
-
-        (found,) = (t for t in SINK_TABLES if t.name == table)
-        names = columns(table)
-        positions = [names.index(c.name) for c in found.primary_key.columns]
-        _SHAPES[table] = (names, _key_getter(positions))
-    return _SHAPES[table]
-
-
-def _key_getter(positions: list[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
-    if len(positions) == 1:
-        (position,) = positions
-        return lambda record: (record[position],)
-    getter: Callable[[tuple[Any, ...]], tuple[Any, ...]] = itemgetter(*positions)
-    return getter
 
 
 @dataclass
@@ -63,9 +41,8 @@ class Rows:
     _added: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
 
     def add(self, table: str, row: dict[str, Any]) -> None:
-        names, key_of = _shape(table)
-        record = tuple(map(row.get, names))
-        key = key_of(record)
+        record = tuple(map(row.get, columns(table)))
+        key = key_of(table)(record)
         self.tables.setdefault(table, {})[key] = record
         self._added.append((table, key))
 

@@ -15,8 +15,9 @@ The sink knows tables and columns, not events: the indexer's projection turns de
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import asyncpg
@@ -34,6 +35,7 @@ __all__ = [
     "SinkError",
     "StoredCursor",
     "columns",
+    "key_of",
     "open_sink",
 ]
 
@@ -119,11 +121,16 @@ class _Statement:
     columns: tuple[str, ...]
     stage: str
     upsert: str
-    key_at: tuple[int, ...]  # positions of the primary key's columns in `columns`
+    key_of: Callable[[Sequence[Any]], tuple[Any, ...]]  # a record's primary key, as a tuple
     plain: str  # the upsert for a batch without duplicate keys
 
-    def key_of(self, record: Sequence[Any]) -> tuple[Any, ...]:
-        return tuple(map(record.__getitem__, self.key_at))
+
+def _key_getter(positions: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    if len(positions) == 1:
+        (position,) = positions
+        return lambda record: (record[position],)
+    getter: Callable[[Sequence[Any]], tuple[Any, ...]] = itemgetter(*positions)
+    return getter
 
 
 def _statement(table: Table) -> _Statement:
@@ -159,7 +166,7 @@ def _statement(table: Table) -> _Statement:
         f"INSERT INTO {table.name} ({column_list}) SELECT {column_list} FROM {stage} "
         f"ON CONFLICT ({', '.join(key)}) {action}"
     )
-    return _Statement(table, columns, stage, upsert, tuple(columns.index(k) for k in key), plain)
+    return _Statement(table, columns, stage, upsert, _key_getter([columns.index(k) for k in key]), plain)
 
 
 def _is_serial(table: Table, name: str) -> bool:
@@ -340,6 +347,11 @@ async def _write_cursor(conn: asyncpg.Connection, cursor: StoredCursor) -> None:
 def columns(table: str) -> tuple[str, ...]:
     """The column order `Sink.write` expects for `table`."""
     return _STATEMENTS[table].columns
+
+
+def key_of(table: str) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """The function that takes a record of `table` (in `columns(table)` order) to its primary key."""
+    return _STATEMENTS[table].key_of
 
 
 async def open_sink(url: str, *, timeout: float = 10.0, max_size: int = 4) -> Sink:
