@@ -185,11 +185,33 @@ async def test_json_rpc_errors(net: Localnet) -> None:
 
 
 async def test_thousand_concurrent_requests(net: Localnet) -> None:
-    limits = httpx.Limits(max_connections=100)
-    async with httpx.AsyncClient(base_url=net.rpc_url, limits=limits, timeout=30) as http:
-        body = {"jsonrpc": "2.0", "id": 1, "method": "getSlot"}
-        responses = await asyncio.gather(*(http.post("/", json=body) for _ in range(1000)))
-    assert all(r.status_code == 200 and isinstance(r.json()["result"], int) for r in responses)
+    """A thousand connections, each with a request in flight at once, all answered.
+
+    Raw sockets rather than one httpx pool: httpcore matches every queued request against every pooled
+    connection on each step (quadratic), which blocked this shared event loop for seconds at a time and
+    let the server's keep-alive timer close connections under the client (a flaky ReadError in CI).
+    """
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "getSlot"}).encode()
+    head = f"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    request = (head + "Connection: close\r\n\r\n").encode() + body
+    opened = asyncio.Event()
+    waiting = 0
+
+    async def one() -> tuple[int, object]:
+        nonlocal waiting
+        reader, writer = await asyncio.open_connection("127.0.0.1", net.rpc_port)
+        waiting += 1
+        if waiting == 1000:
+            opened.set()
+        await asyncio.wait_for(opened.wait(), timeout=60)  # every connection is open before any request goes
+        writer.write(request)
+        response = await asyncio.wait_for(reader.read(), timeout=60)  # the server closes after answering
+        writer.close()
+        status_line, _, rest = response.partition(b"\r\n")
+        return int(status_line.split()[1]), json.loads(rest.partition(b"\r\n\r\n")[2])["result"]
+
+    answers = await asyncio.gather(*(one() for _ in range(1000)))
+    assert all(status == 200 and isinstance(result, int) for status, result in answers)
 
 
 async def test_logs_subscription_receives_each_transaction_once(client: AsyncClient, net: Localnet) -> None:
