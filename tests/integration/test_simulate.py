@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,24 @@ def args(seed: int, incidents: bool = True) -> argparse.Namespace:
     return argparse.Namespace(creators=9, fans=12, duration=2.0, tps=20.0, seed=seed, no_incidents=not incidents)
 
 
+async def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:  # noqa: ASYNC110 (the condition is the chain's state)
+        await asyncio.sleep(0.02)
+
+
+async def _history(rpc: AsyncClient) -> list[str]:
+    """The program's confirmed signatures, newest first."""
+    history: list[str] = []
+    before = None
+    while True:
+        page = (await rpc.get_signatures_for_address(PROGRAM_ID, before=before, commitment=Confirmed)).value
+        if not page:
+            return history
+        history += [str(p.signature) for p in page]
+        before = Signature.from_string(history[-1])
+
+
 async def simulate(seed: int, incidents: bool = True) -> tuple[dict[str, Any], list[str], list[str]]:
     chain = Chain(slot_ms=40, finality_depth=4)
     deploy_gift_pool(chain, dev_keys())
@@ -41,16 +61,13 @@ async def simulate(seed: int, incidents: bool = True) -> tuple[dict[str, Any], l
 
             listener = asyncio.create_task(listen())
             truth = await _run(Simulator(rpc, random.Random(seed)), args(seed, incidents))
-            await asyncio.sleep(0.3)  # two slots: everything sent is confirmed and notified
+            sent_by = net.chain.slot
+            await _until(lambda: net.chain.confirmed_slot > sent_by)  # everything sent is confirmed
+            history = await _history(rpc)
+            # what is confirmed is notified within a slot or two, even on a loaded machine
+            await _until(lambda: not set(history) - set(streamed) - {history[-1]})
+            await asyncio.sleep(0.1)  # a duplicate notification, if any, would arrive now
             listener.cancel()
-        history: list[str] = []
-        before = None
-        while True:
-            page = (await rpc.get_signatures_for_address(PROGRAM_ID, before=before, commitment=Confirmed)).value
-            if not page:
-                break
-            history += [str(p.signature) for p in page]
-            before = Signature.from_string(history[-1])
     return truth, streamed, history
 
 
