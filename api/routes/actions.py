@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -30,6 +31,7 @@ LAMPORTS_PER_SOL = 10**9
 PRESETS = ("0.05", "0.1", "0.5")
 MAX_SOL = Decimal(1000)
 _TREASURY_OFFSET = 8 + 32 + 32  # Config: discriminator, admin, verifier, treasury
+ICON = (Path(__file__).resolve().parent.parent / "static" / "icon.png").read_bytes()
 
 
 def action_headers(request: Request) -> dict[str, str]:
@@ -67,6 +69,12 @@ async def action_options(request: Request, platform: str, handle: str) -> Respon
     return Response(status_code=204, headers=action_headers(request))
 
 
+@router.get("/v1/actions/icon.png", include_in_schema=False)
+async def action_icon() -> Response:
+    """The icon an Action client shows on the gift card (the spec wants an absolute URL to a PNG, SVG or WebP)."""
+    return Response(ICON, media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})
+
+
 @router.get("/v1/actions/gift/{platform}/{handle}")
 async def action_get(request: Request, platform: str, handle: str) -> JSONResponse:
     check_platform(platform)
@@ -74,7 +82,7 @@ async def action_get(request: Request, platform: str, handle: str) -> JSONRespon
     base = f"/v1/actions/gift/{platform}/{handle}"
     body: dict[str, Any] = {
         "type": "action",
-        "icon": str(request.base_url) + "static/icon.png",
+        "icon": str(request.base_url) + "v1/actions/icon.png",
         "title": f"Gift {handle} on {platform}",
         "description": f"Send SOL to {platform}/{handle} through the MEMEFANS gift pool. "
         "Gifts to a handle that has not joined wait in escrow until it does.",

@@ -55,6 +55,10 @@ async def test_action_metadata_and_headers(chain_and_api: tuple[Localnet, httpx.
         "/v1/actions/gift/x/Alice", headers={"Origin": "https://dial.to", "Access-Control-Request-Method": "POST"}
     )
     assert preflight.status_code == 204 and preflight.headers["access-control-allow-origin"] == "*"
+    icon = await http.get(body["icon"], headers={"Origin": "https://dial.to"})  # an absolute URL a client can load
+    assert body["icon"].startswith("http://api/")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/png"
+    assert icon.content.startswith(b"\x89PNG\r\n\x1a\n") and icon.headers["access-control-allow-origin"] == "*"
 
 
 async def test_posted_transaction_is_a_real_gift(
@@ -107,6 +111,9 @@ async def test_posted_transaction_is_a_real_gift(
         ("amount=0.0000000001", None, "invalid_amount"),
         ("", None, "invalid_amount"),
         ("amount=1", "not-a-key", "invalid_pubkey"),
+        ("amount=1000.000000001", None, "invalid_amount"),
+        ("amount=-1", None, "invalid_amount"),
+        ("amount=NaN", None, "invalid_amount"),
     ],
 )
 async def test_bad_action_input(
@@ -117,3 +124,33 @@ async def test_bad_action_input(
     response = await http.post(f"/v1/actions/gift/x/Alice?{query}", json=payload)
     assert response.status_code == 400
     assert response.json()["error"] == code
+
+
+FAN = str(Keypair().pubkey()).encode()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "code"),
+    [
+        ("POST", "/v1/actions/gift/x/Alice?amount=1", None, 400, "invalid_request"),
+        ("POST", "/v1/actions/gift/x/Alice?amount=1", b"not json", 400, "invalid_request"),
+        ("POST", "/v1/actions/gift/x/Alice?amount=1", b'{"wallet": "x"}', 400, "invalid_request"),
+        ("GET", "/v1/actions/gift/Not%20A%20Platform/Alice", None, 400, "invalid_platform"),
+        ("GET", "/v1/actions/gift/x/" + "a" * 80, None, 400, "invalid_handle"),
+        ("POST", "/v1/actions/gift/x/bad%20handle?amount=1", b'{"account": "' + FAN + b'"}', 400, "invalid_handle"),
+        ("DELETE", "/v1/actions/gift/x/Alice", None, 405, "method_not_allowed"),
+    ],
+)
+async def test_bad_action_requests(
+    chain_and_api: tuple[Localnet, httpx.AsyncClient],
+    method: str,
+    path: str,
+    body: bytes | None,
+    status: int,
+    code: str,
+) -> None:
+    _, http = chain_and_api
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    response = await http.request(method, path, content=body, headers=headers)
+    assert response.status_code == status, response.text
+    assert response.json()["error"] == code and response.json()["message"]
