@@ -145,6 +145,55 @@ async def test_incremental_equals_full_and_a_failing_job_stops_nothing(
     assert [tuple(r) for r in recorded] == [("anomalies", False, True), ("platform_analytics", True, True)]
 
 
+async def _copy_row(conn: asyncpg.Connection, table: str, of: str, **changes: Any) -> None:
+    """Insert a copy of `table`'s row for signature `of`, with some columns changed."""
+    row = dict(await conn.fetchrow(f"SELECT * FROM {table} WHERE signature = $1 LIMIT 1", of))
+    row.update(changes)
+    marks = ", ".join(f"${i}" for i in range(1, len(row) + 1))
+    await conn.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({marks})", *row.values())
+
+
+async def test_incremental_follows_new_promoted_and_removed_facts(filled: Filled) -> None:
+    """Facts arrive, are promoted and are removed (a dead slot) between runs: the incremental run still
+    equals a full recompute, including for a creator whose only change was a removed withdrawal."""
+    from warehouse.sink import _COMMITTED, Sink
+
+    ctx = filled.ctx
+    tables = ("creator_daily_earnings", "post_earnings", "top_supporters", "escrow_ledger", "payout_summaries")
+
+    async def snapshot() -> dict[str, list[str]]:
+        async with ctx.pool.acquire() as conn:
+            return {t: sorted(str(tuple(r)) for r in await conn.fetch(f"SELECT * FROM {t}")) for t in tables}
+
+    async with ctx.pool.acquire() as conn:
+        for table in _COMMITTED:  # everything so far is final
+            await conn.execute(f"UPDATE {table.name} SET commitment = 'finalized'")
+        top = await conn.fetchval("SELECT max(slot) FROM transactions")
+        withdrawal = await conn.fetchrow("SELECT signature, creator FROM withdrawals LIMIT 1")
+        gift = await conn.fetchrow("SELECT signature FROM gifts WHERE creator <> $1 LIMIT 1", withdrawal["creator"])
+        # a withdrawal after everything else, only confirmed: its creator's one and last fact since the run
+        dead_sig = "N" + withdrawal["signature"][:80]
+        for table in ("transactions", "withdrawals"):
+            await _copy_row(conn, table, withdrawal["signature"], signature=dead_sig, slot=top + 100,
+                            commitment="confirmed")  # fmt: skip
+    await run_jobs(ctx, ["creator_analytics"])
+    before = await snapshot()
+    assert any(str(top + 100) in row for row in before["payout_summaries"])
+    # its slot dies; a gift to another creator arrives after it and is promoted
+    await Sink(ctx.pool).finalize([], [top + 100], cursor_name="test")
+    async with ctx.pool.acquire() as conn:
+        for table in ("transactions", "gifts"):
+            await _copy_row(conn, table, gift["signature"], signature="M" + gift["signature"][:80], slot=top + 200,
+                            commitment="confirmed")  # fmt: skip
+    await Sink(ctx.pool).finalize([top + 200], [], cursor_name="test")
+    await run_jobs(ctx, ["creator_analytics"])
+    incremental = await snapshot()
+    assert incremental != before
+    ctx.full = True
+    await run_jobs(ctx, ["creator_analytics"])
+    assert await snapshot() == incremental
+
+
 async def test_new_high_anomalies_go_to_the_webhook_signed_and_retried(filled: Filled) -> None:
     received: list[tuple[bytes, str]] = []
     calls = {"n": 0}

@@ -60,6 +60,13 @@ async def _set_watermark(conn: asyncpg.Connection, job: str, value: dict[str, An
     )
 
 
+# the creators with facts at or after a slot (optionally only facts still pending)
+_FACTS_SINCE = " UNION ".join(
+    f"SELECT creator FROM {table} WHERE slot >= $1{{pending}}"
+    for table in ("gifts", "withdrawals", "creator_bindings", "creators")
+)
+
+
 async def creator_analytics(ctx: JobContext) -> int:
     async with ctx.pool.acquire() as conn, conn.transaction():
         mark = {} if ctx.full else await _watermark(conn, "creator_analytics")
@@ -67,14 +74,11 @@ async def creator_analytics(ctx: JobContext) -> int:
         high = await conn.fetchval("SELECT coalesce(max(slot), 0) FROM transactions")
         pending_low = await conn.fetchval("SELECT min(slot) FROM transactions WHERE commitment = 'confirmed'")
         creators: list[str] | None = None
-        if since is not None:
-            changed = await conn.fetch(
-                "SELECT creator FROM gifts WHERE slot >= $1 UNION SELECT creator FROM withdrawals WHERE slot >= $1 "
-                "UNION SELECT creator FROM creator_bindings WHERE slot >= $1 UNION SELECT creator FROM creators "
-                "WHERE slot >= $1 UNION SELECT creator FROM creator_daily_earnings WHERE pending_gross > 0",
-                int(since),
-            )
-            creators = [r["creator"] for r in changed]
+        if since is not None and "pending_creators" in mark:
+            # the creators with new facts, and those that had facts still pending last time: a pending fact
+            # may since have been promoted or removed (its slot died), which leaves no row to find it by
+            changed = await conn.fetch(_FACTS_SINCE.format(pending=""), int(since))
+            creators = sorted({r["creator"] for r in changed} | set(mark["pending_creators"]))
         gifts = await io.load_gifts(conn, creators)
         withdrawals = await io.load_withdrawals(conn, creators)
         known = await io.load_creators(conn, creators)
@@ -91,8 +95,18 @@ async def creator_analytics(ctx: JobContext) -> int:
         rows += await io.replace_rows(
             conn, "payout_summaries", transforms.payout_summaries(withdrawals), creators=creators
         )
-        # next time: everything from the oldest row that may still change (pending), or after the newest seen
-        await _set_watermark(conn, "creator_analytics", {"recompute_from": int(min(pending_low or high + 1, high + 1))})
+        # next time: the rows after the newest seen, or after the indexer's cursor if it is behind them (rows
+        # above the cursor may still be joined by older ones, a gap it backfills), and the creators whose rows
+        # may still change
+        cursor = await conn.fetchval("SELECT min(slot) FROM cursors")
+        after = high + 1 if cursor is None else min(high + 1, int(cursor) + 1)
+        low = int(min(pending_low or high + 1, high + 1))
+        pending = await conn.fetch(_FACTS_SINCE.format(pending=" AND commitment = 'confirmed'"), low)
+        await _set_watermark(
+            conn,
+            "creator_analytics",
+            {"recompute_from": after, "pending_creators": sorted({r["creator"] for r in pending})},
+        )
         ctx.notes["creators"] = len(creators) if creators is not None else len(known)
         return rows
 
