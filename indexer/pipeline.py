@@ -165,6 +165,8 @@ class Pipeline:
         if newest is not None:
             details["block_time"] = newest
             details["lag_seconds"] = max(0.0, round(time.time() - newest, 3))
+        elif not batch.transactions and batch.cursor.slot >= batch.tip_slot:
+            details["lag_seconds"] = 0.0  # nothing new up to the tip: caught up
         return StoredCursor(self.cursor_name, batch.cursor.slot, batch.cursor.signature, details)
 
     async def _isolate(self, batch: Batch, cursor: StoredCursor | None, dead: list[DeadLetter]) -> None:

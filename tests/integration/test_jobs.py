@@ -256,3 +256,23 @@ async def test_schedules_survive_a_scheduler_restart(db_url: str, db_pool: async
         second.shutdown(wait=False)
     async with db_pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM apscheduler_jobs") == len(SCHEDULE)
+
+
+async def test_a_stalled_indexer_raises_the_lag_anomaly(filled: Filled) -> None:
+    """The lag rule sees an indexer that stopped writing its cursor, not only the lag it last wrote."""
+    ctx = filled.ctx
+    limit = ctx.settings.max_lag_seconds
+
+    async def lag_anomalies() -> list[dict[str, Any]]:
+        return [a for a in await anomalies(ctx.pool) if a["rule"] == "indexer_lag"]
+
+    async with ctx.pool.acquire() as conn:
+        await conn.execute("UPDATE cursors SET details = details || '{\"lag_seconds\": 0.5}', updated_at = now()")
+    await run_jobs(ctx, ["anomalies"])
+    assert await lag_anomalies() == []
+    async with ctx.pool.acquire() as conn:  # the indexer died: its cursor was last written long ago
+        await conn.execute("UPDATE cursors SET updated_at = now() - make_interval(secs => $1)", limit * 3)
+    await run_jobs(ctx, ["anomalies"])
+    (found,) = await lag_anomalies()
+    assert found["severity"] == "high"
+    assert limit * 3 <= found["evidence"]["lag_seconds"] < limit * 3 + 60

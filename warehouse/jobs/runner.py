@@ -26,6 +26,7 @@ import asyncpg
 from warehouse.jobs import io, rules, transforms
 from warehouse.jobs.frames import records
 from warehouse.jobs.settings import JobSettings
+from warehouse.queries.dashboard import LAG_NOW
 
 __all__ = ["JOBS", "JobContext", "JobResult", "run_jobs"]
 
@@ -140,7 +141,7 @@ async def anomalies(ctx: JobContext) -> int:
         funded = await io.load_funding(conn)
         transactions = await io.load_transactions(conn)
         creators = await io.load_creators(conn)
-        lag = await conn.fetchrow("SELECT slot, details FROM cursors ORDER BY updated_at DESC LIMIT 1")
+        lag = await conn.fetchrow(f"SELECT slot, {LAG_NOW} FROM cursors ORDER BY updated_at DESC LIMIT 1")
     authorities = {str(c["creator"]): str(c["authority"]) for c in records(creators) if c["authority"]}
     found = [
         *rules.large_withdrawals(withdrawals, settings),
@@ -164,14 +165,11 @@ async def anomalies(ctx: JobContext) -> int:
 
 
 def _indexer_lag(cursor: asyncpg.Record | None, max_lag_seconds: float) -> list[rules.Anomaly]:
-    if cursor is None:
+    if cursor is None or float(cursor["lag_now"]) <= max_lag_seconds:
         return []
-    details = json.loads(cursor["details"]) if isinstance(cursor["details"], str) else dict(cursor["details"] or {})
-    lag = details.get("lag_seconds")
-    if lag is None or float(lag) <= max_lag_seconds:
-        return []
+    lag = round(float(cursor["lag_now"]), 1)
     hour = datetime.now(UTC).strftime("%Y-%m-%dT%H")
-    return [rules.Anomaly("indexer_lag", "high", f"indexer_lag:{hour}", f"the indexer is {float(lag):.0f} s behind",
+    return [rules.Anomaly("indexer_lag", "high", f"indexer_lag:{hour}", f"the indexer is {lag:.0f} s behind",
                           {"signatures": [], "lag_seconds": lag, "cursor_slot": int(cursor["slot"])})]  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 __all__ = [
+    "LAG_NOW",
     "admin_audit",
     "anomalies",
     "creator_by_key",
@@ -27,6 +28,11 @@ __all__ = [
 ]
 
 STATUSES = ("open", "acknowledged", "resolved", "false_positive")
+
+# The indexer's lag now: what it recorded with its cursor plus the time since it last wrote one. A running
+# indexer writes its cursor every sweep (about a second), even with nothing new; a stalled or dead one does
+# not, and its lag keeps growing here instead of freezing at the last value it wrote.
+LAG_NOW = "coalesce((details->>'lag_seconds')::float8, 0) + extract(epoch FROM now() - updated_at)::float8 AS lag_now"
 
 
 def _rows(records: list[asyncpg.Record]) -> list[dict[str, Any]]:
@@ -127,8 +133,8 @@ async def set_anomaly_status(pool: asyncpg.Pool, anomaly_id: int, status: str, w
 
 async def indexer_health(pool: asyncpg.Pool) -> dict[str, Any]:
     async with pool.acquire() as conn:
-        cursor = await conn.fetchrow("SELECT name, slot, signature, details::text AS details, updated_at FROM cursors "
-                                     "ORDER BY updated_at DESC LIMIT 1")  # fmt: skip
+        cursor = await conn.fetchrow(f"SELECT name, slot, signature, details::text AS details, updated_at, {LAG_NOW} "
+                                     "FROM cursors ORDER BY updated_at DESC LIMIT 1")  # fmt: skip
         dead = await conn.fetchval("SELECT count(*) FROM dead_letters")
         pending = await conn.fetchval("SELECT count(*) FROM transactions WHERE commitment = 'confirmed'")
         dead_slots = await conn.fetchval("SELECT count(*) FROM slots WHERE status = 'dead'")
@@ -147,7 +153,7 @@ async def indexer_health(pool: asyncpg.Pool) -> dict[str, Any]:
     return {
         "cursor_slot": cursor["slot"] if cursor else None,
         "tip_slot": details.get("tip_slot"),
-        "lag_seconds": details.get("lag_seconds"),
+        "lag_seconds": round(float(cursor["lag_now"]), 1) if cursor else None,
         "updated_at": cursor["updated_at"] if cursor else None,
         "dead_letters": dead,
         "pending_transactions": pending,
