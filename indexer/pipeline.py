@@ -252,6 +252,7 @@ class Pipeline:
         dead = [s for s in pending if s not in alive]
         result = await self.sink.finalize(rooted, dead, cursor_name=self.cursor_name)
         if dead:
+            self.source.forget_from(min(dead))
             metrics.ERRORS.labels("dead_slot").inc(len(dead))
             log.warning(
                 "slots died; their rows were removed",

@@ -63,6 +63,9 @@ class BackfillSource:
         entries.reverse()
         return entries
 
+    def forget_from(self, slot: int) -> None:
+        """Nothing to forget: this source ends, and a restart reads from the stored cursor."""
+
     async def stream(self, start: Cursor | None) -> AsyncIterator[Batch]:
         tip = await self.rpc.get_slot(self.commitment)
         entries = await self.listing(start)

@@ -48,3 +48,9 @@ class Source(Protocol):
     def stream(self, start: Cursor | None) -> AsyncIterator[Batch]:
         """Batches from just after `start` (None: the program's first transaction) onwards."""
         ...
+
+    def forget_from(self, slot: int) -> None:
+        """Slots from `slot` on died and their rows are gone: forget what was delivered from them (a transaction
+        may land again in a later slot) and read again from before `slot`. A source that ends (a backfill, a
+        replay) has nothing to forget: a restart reads from the stored cursor, which the sink moved back."""
+        ...

@@ -59,13 +59,22 @@ class LiveSource:
         self.sweep_interval_s = sweep_interval_s
         self.backfill = BackfillSource(rpc, program_id, commitment=commitment, batch_size=batch_size)
         self.tip = 0
-        self.delivered: OrderedDict[str, None] = OrderedDict()
+        self.delivered: OrderedDict[str, int] = OrderedDict()  # signature -> slot, the newest last
         self.connected = asyncio.Event()
+        self._dead_from: int | None = None
 
-    def _remember(self, signature: str) -> None:
-        self.delivered[signature] = None
+    def _remember(self, signature: str, slot: int) -> None:
+        self.delivered[signature] = slot
         if len(self.delivered) > _REMEMBERED:
             self.delivered.popitem(last=False)
+
+    def forget_from(self, slot: int) -> None:
+        """A fork dropped the slots from `slot` on: what they held may land again in a later slot (even one the
+        cursor has passed), under the same signature, so it is no longer 'delivered', and the next sweep reads
+        again from before `slot` (re-delivering the rest is harmless: the sink is idempotent)."""
+        for signature in [s for s, at in self.delivered.items() if at >= slot]:
+            del self.delivered[signature]
+        self._dead_from = slot if self._dead_from is None else min(self._dead_from, slot)
 
     async def stream(self, start: Cursor | None) -> AsyncIterator[Batch]:
         events: asyncio.Queue[_Notified | _Gap] = asyncio.Queue()
@@ -95,6 +104,10 @@ class LiveSource:
                     continue
                 if isinstance(event, _Gap):
                     metrics.GAPS.labels(event.reason).inc()
+                if self._dead_from is not None:  # a fork took back slots: read again from before them
+                    if cursor is not None and cursor.slot >= self._dead_from:
+                        cursor = Cursor(self._dead_from - 1, None)
+                    self._dead_from = None
                 async for batch in self._sweep(cursor, backfill=False):
                     cursor = batch.cursor or cursor
                     yield batch
@@ -108,8 +121,8 @@ class LiveSource:
         (payload,) = await self.rpc.get_transactions([event.signature], commitment=self.commitment)
         if payload is None:
             return None  # not confirmed yet or gone with a fork: the next sweep decides
-        self._remember(event.signature)
         slot = int(payload.get("slot", event.slot))
+        self._remember(event.signature, slot)
         self.tip = max(self.tip, slot)
         return Batch((FetchedTransaction(event.signature, slot, payload),), None, self.tip, backfill=False)
 
@@ -122,7 +135,7 @@ class LiveSource:
             found = True
             fresh = tuple(tx for tx in batch.transactions if tx.signature not in self.delivered)
             for tx in fresh:
-                self._remember(tx.signature)
+                self._remember(tx.signature, tx.slot)
             yield Batch(fresh, batch.cursor, max(batch.tip_slot, self.tip), backfill, batch.remaining)
         if not found and cursor is not None and tip > cursor.slot:
             # nothing new up to the tip: say so, so that the lag shown is the indexer's and not the program's

@@ -100,6 +100,9 @@ class ReplaySource:
         self.paths = list(paths)
         self.batch_size = batch_size
 
+    def forget_from(self, slot: int) -> None:
+        """Nothing to forget: this source ends, and a restart reads from the stored cursor."""
+
     async def stream(self, start: Cursor | None) -> AsyncIterator[Batch]:
         transactions = read_transactions(self.paths)
         if start is not None:  # resume after the cursor

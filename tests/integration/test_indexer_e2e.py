@@ -11,6 +11,7 @@ import random
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
@@ -179,3 +180,56 @@ async def test_faults_and_a_fork_leave_the_warehouse_equal_to_the_truth(db_url: 
             assert await conn.fetchval("SELECT status FROM slots WHERE slot = $1", doomed.slot) == "dead"
     assert metrics.RPC_RETRIES.labels("429")._value.get() > retries_before  # type: ignore[attr-defined]
     assert metrics.WS_RECONNECTS._value.get() > reconnects_before  # type: ignore[attr-defined]
+
+
+async def test_a_transaction_landing_again_after_its_slot_died_is_indexed_without_a_restart(
+    db_url: str, db_pool: asyncpg.Pool
+) -> None:
+    """A fork drops a gift's slot and the same signed transaction lands again in a later slot (as a
+    validator re-including it does): the running indexer removes the dead row and stores the new one."""
+    async with local_chain(slot_ms=50, finality_depth=20) as net:
+        indexer = asyncio.create_task(run(settings_for(net), database_url=db_url))
+        try:
+            truth = await simulate(net, seed=17, duration=1.5)
+            chain = net.chain
+            fan = Keypair()
+            funded = chain.airdrop(fan.pubkey(), 10**9)
+            for _ in range(500):  # the gift lands in a later slot than the fan's airdrop, which stays
+                if chain.slot > funded.slot:
+                    break
+                await asyncio.sleep(0.02)
+            creator = truth["creators"][0]
+            treasury = dev_keys().treasury.pubkey()
+            ix = gp.gift_sol_ix(fan.pubkey(), creator["platform"], creator["handle"], 55_555_555, "again", "", treasury)
+            gift = VersionedTransaction(
+                Message.new_with_blockhash([ix], fan.pubkey(), Hash.from_string(chain.latest_blockhash)), [fan]
+            )
+            first = chain.send(gift)
+            assert first.err is None, first.logs
+
+            async def stored_slot() -> int | None:
+                async with db_pool.acquire() as conn:
+                    slot: int | None = await conn.fetchval(
+                        "SELECT slot FROM gifts WHERE signature = $1", first.signature
+                    )
+                    return slot
+
+            async def until(condition: Callable[[int | None], bool]) -> None:
+                for _ in range(600):
+                    if condition(await stored_slot()):
+                        return
+                    await asyncio.sleep(0.05)
+                raise AssertionError(f"the gift's row never changed as expected (slot {await stored_slot()})")
+
+            await until(lambda slot: slot == first.slot)
+            assert chain.kill_slot(first.slot) == [first.signature]
+            await until(lambda slot: slot is None)  # the finality loop saw the slot die and removed the row
+            again = chain.send(gift)
+            assert again.err is None and again.signature == first.signature and again.slot > first.slot
+            await until(lambda slot: slot == again.slot)
+            on_chain = await wait_until_indexed(db_pool, net, timeout=60)
+        finally:
+            indexer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await indexer
+        assert on_chain[first.signature] is True
