@@ -30,6 +30,7 @@ from warehouse.sink import DeadLetter, Sink, SinkError, StoredCursor, columns
 __all__ = ["ChainView", "Pipeline", "Stats"]
 
 log = logging.getLogger("memefans.indexer")
+PARTIAL = "partial"  # the dead-letter stage of a transaction stored in part
 _EVENT_COLUMNS = (columns("decoded_events").index("program_id"), columns("decoded_events").index("name"))
 
 
@@ -155,6 +156,12 @@ class Pipeline:
             rows.rollback(mark)
             reason = f"projection failed: {type(exc).__name__}: {exc}"
             dead.append(DeadLetter("project", reason, fetched.signature, fetched.slot, fetched.payload))
+            return
+        if decoded.warnings:
+            # stored with what could be read; what could not (a corrupt event, an unknown discriminator, a
+            # log that does not match the instructions) is kept here, with the payload, to be replayed
+            reason = "stored without what could not be decoded: " + "; ".join(decoded.warnings)
+            dead.append(DeadLetter(PARTIAL, reason[:4000], fetched.signature, fetched.slot, fetched.payload))
 
     def _cursor(self, batch: Batch) -> StoredCursor | None:
         if batch.cursor is None:
@@ -195,7 +202,7 @@ class Pipeline:
         stats.dead_letters += len(dead)
         stats.failed += len(rows.tables.get("failed_attempts", {}))
         metrics.BATCHES.inc()
-        metrics.TRANSACTIONS.labels("ok").inc(len(batch.transactions) - len(dead))
+        metrics.TRANSACTIONS.labels("ok").inc(len(batch.transactions) - sum(d.stage != PARTIAL for d in dead))
         for letter in dead:
             metrics.DEAD_LETTERS.labels(letter.stage).inc()
             log.warning(
