@@ -7,7 +7,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from warehouse.settings import WarehouseSettings
 
-__all__ = ["ApiSettings"]
+__all__ = ["EXTENSION_ID", "ApiSettings"]
+
+# The extension's ID, fixed by the public key in extension/manifest.json ("key"): Chromium derives it from the
+# key's SHA-256, so the unpacked extension has this ID on every machine and CORS can name it exactly.
+EXTENSION_ID = "onddoohmkncgnkajoimaacfpfjdddjei"
 
 
 class ApiSettings(BaseSettings):
@@ -16,8 +20,8 @@ class ApiSettings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Interface to listen on")
     port: int = Field(default=8000, ge=1, le=65535, description="Port to listen on")
     extension_origin: str = Field(
-        default="chrome-extension://*",
-        description="Origin allowed by CORS besides the Actions routes; `chrome-extension://*` allows any extension",
+        default=f"chrome-extension://{EXTENSION_ID}",
+        description="Origin allowed by CORS besides the Actions routes (a glob; `chrome-extension://*` allows any)",
     )
     rate_limit_per_minute: int = Field(default=6000, ge=1, description="Requests a client IP may make a minute")
     rate_limit_burst: int = Field(default=600, ge=1, description="Requests a client IP may make at once")

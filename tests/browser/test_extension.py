@@ -25,7 +25,7 @@ from solders.message import Message
 from solders.transaction import VersionedTransaction
 
 from api.app import create_app
-from api.settings import ApiSettings
+from api.settings import EXTENSION_ID, ApiSettings
 from indexer.cli import run as run_indexer
 from programs.gift_pool import client as gp
 from programs.localnet.genesis import dev_keys
@@ -200,6 +200,7 @@ async def test_the_popup_shows_the_wallets_history(stack: Stack, browser: tuple[
         latest = await conn.fetchval("SELECT signature FROM gifts WHERE fan = $1 ORDER BY slot DESC LIMIT 1", fan)
     await worker.evaluate("(s) => chrome.storage.local.set(s)", {"wallet": fan})
     extension_id = worker.url.split("/")[2]
+    assert extension_id == EXTENSION_ID  # the manifest's key fixes it: the API's default CORS origin
     popup = await context.new_page()
     await popup.goto(f"chrome-extension://{extension_id}/popup.html")
     await popup.locator("#creators tbody tr").first.wait_for(timeout=10_000)

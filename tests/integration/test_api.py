@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -11,7 +14,7 @@ import pytest
 from solders.keypair import Keypair
 
 from api.app import create_app
-from api.settings import ApiSettings
+from api.settings import EXTENSION_ID, ApiSettings
 
 FANS = [str(Keypair.from_seed(bytes([i]) * 32).pubkey()) for i in range(1, 4)]
 AUTH = str(Keypair.from_seed(bytes([9]) * 32).pubkey())
@@ -194,6 +197,22 @@ async def test_cors_only_for_the_extension(client: httpx.AsyncClient) -> None:
         "/v1/health", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
     )
     assert preflight.status_code == 403
+
+
+async def test_the_default_cors_origin_is_our_extension_only(db_url: str) -> None:
+    """By default CORS names the extension's own ID, which its manifest key fixes; other extensions get nothing."""
+    manifest = json.loads((Path(__file__).parents[2] / "extension" / "manifest.json").read_text())
+    digest = hashlib.sha256(base64.b64decode(manifest["key"])).hexdigest()[:32]
+    assert "".join(chr(ord("a") + int(c, 16)) for c in digest) == EXTENSION_ID  # how Chromium derives the ID
+    app = create_app(ApiSettings(), database_url=db_url)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http,
+    ):
+        ours = await http.get("/metrics", headers={"Origin": f"chrome-extension://{EXTENSION_ID}"})
+        assert ours.headers["access-control-allow-origin"] == f"chrome-extension://{EXTENSION_ID}"
+        theirs = await http.get("/metrics", headers={"Origin": "chrome-extension://" + "a" * 32})
+        assert "access-control-allow-origin" not in theirs.headers
 
 
 async def test_rate_limit_answers_429_with_retry_after(client: httpx.AsyncClient) -> None:
