@@ -37,7 +37,8 @@ def earnings_figure(periods: pd.DataFrame, unit: str = "SOL", scale: int = LAMPO
 
 
 def kpi_figure(kpis: pd.DataFrame) -> go.Figure:
-    """Daily SOL volume and fees (bars) with active fans and creators (lines, right axis)."""
+    """Daily SOL volume and fees (bars), the value held in vaults at the end of each day (dotted line), and
+    active fans and creators (lines, right axis)."""
     figure = go.Figure()
     if kpis.empty:
         return figure.update_layout(title="Platform volume")
@@ -46,6 +47,8 @@ def kpi_figure(kpis: pd.DataFrame) -> go.Figure:
     figure.add_trace(go.Bar(x=days, y=[int(v) / LAMPORTS for v in kpis["fees_lamports"]], name="fees (SOL)"))
     figure.add_trace(go.Scatter(x=days, y=list(kpis["active_fans"]), name="active fans", yaxis="y2"))
     figure.add_trace(go.Scatter(x=days, y=list(kpis["active_creators"]), name="active creators", yaxis="y2"))
+    held = [int(v) / LAMPORTS for v in kpis["vault_value_lamports"]]
+    figure.add_trace(go.Scatter(x=days, y=held, name="value in vaults (SOL)", line={"dash": "dot"}))
     figure.update_layout(title="Platform volume", yaxis2={"overlaying": "y", "side": "right"},
                          legend={"orientation": "h"}, margin={"t": 40, "l": 40, "r": 40, "b": 30})  # fmt: skip
     return figure

@@ -65,6 +65,25 @@ def anomalies_layout(warehouse: Warehouse) -> html.Div:
     )
 
 
+def _slug(label: str) -> str:
+    return "-".join("".join(c if c.isalnum() else " " for c in label.lower()).split())
+
+
+def reconciliation_summary(jobs: list[dict[str, Any]]) -> str:
+    """The last reconciliation's result, from the notes its job run left."""
+    run = next((j for j in jobs if j["job"] == "reconcile"), None)
+    if run is None:
+        return "not run yet"
+    if run["failed"]:
+        return f"failed at {run['started_at']}"
+    notes = json.loads(run["notes"] or "{}").get("reconcile")
+    if not isinstance(notes, dict):
+        return str(notes or "nothing to reconcile")
+    verdict = "every vault matches" if notes["mismatches"] == 0 else f"{notes['mismatches']} vault(s) differ"
+    return (f"slot {notes['slot']}: {notes['vaults']} vaults checked, {verdict}"
+            f" ({notes['in_flight']} in flight, left for the next run)")  # fmt: skip
+
+
 def health_layout(warehouse: Warehouse) -> html.Div:
     health = warehouse.run(q.indexer_health)
     lag = health["lag_seconds"]
@@ -73,9 +92,12 @@ def health_layout(warehouse: Warehouse) -> html.Div:
         ("Chain tip slot", health["tip_slot"]),
         ("Lag (slots)", (health["tip_slot"] or 0) - (health["cursor_slot"] or 0) if health["cursor_slot"] else None),
         ("Lag (seconds)", f"{float(lag):.1f}" if lag is not None else None),
+        ("Events per second (newest 5 min)", health["events_per_second"]),
         ("Dead letters", health["dead_letters"]),
         ("Transactions not yet final", health["pending_transactions"]),
         ("Dead slots removed", health["dead_slots"]),
+        ("Failed job runs (24 h)", health["failed_jobs_24h"]),
+        ("Reconciliation", reconciliation_summary(health["jobs"])),
     ]
     jobs = [
         {
@@ -94,7 +116,7 @@ def health_layout(warehouse: Warehouse) -> html.Div:
                 [
                     part
                     for label, value in facts
-                    for part in (html.Dt(label), html.Dd(str(value), id=f"health-{label.split()[0].lower()}"))
+                    for part in (html.Dt(label), html.Dd(str(value), id="health-" + _slug(label)))
                 ]
             ),
             html.H3("Jobs (last run of each; reconciliation results in its notes)"),

@@ -13,11 +13,10 @@ from typing import Any
 
 import flask
 import pandas as pd
-from dash import Dash, Input, Output, State, dash_table, dcc, html, no_update
+from dash import Dash, Input, Output, State, callback_context, dash_table, dcc, html, no_update
 
 from dashboards.data import Warehouse
 from dashboards.figures.earnings import earnings_figure, resample_earnings
-from warehouse import queries
 from warehouse.queries import dashboard as q
 
 __all__ = ["layout", "register"]
@@ -104,7 +103,7 @@ def layout(warehouse: Warehouse, creator: str) -> html.Div:
                 "posts", warehouse.run(q.post_earnings, creator), ["post_id", "mint", "gross", "fees", "gift_count"]
             ),
             html.H3("Gifts"),
-            _gifts_table(warehouse, info),
+            _gifts_table(warehouse, creator),
             html.H3("Withdrawals and payouts"),
             _table(
                 "withdrawals",
@@ -136,28 +135,55 @@ def _table(name: str, rows: list[dict[str, Any]], columns: list[str]) -> Any:
     )
 
 
-def _gifts_table(warehouse: Warehouse, info: dict[str, Any]) -> Any:
-    gifts = warehouse.run(queries.creator_gifts, info["platform"], info["handle"], None, 500) or []
-    data = [
+GIFTS_PAGE = 20
+
+
+def _gift_rows(gifts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
         {
-            "time": str(g.block_time or ""),
-            "fan": g.fan,
-            "amount": int(g.amount),
-            "mint": g.mint or "SOL",
-            "post": g.post_id,
-            "finality": g.commitment,
-            "signature": f"[{g.signature[:16]}…]({EXPLORER.format(g.signature)})",
+            "time": str(g["block_time"] or ""),
+            "fan": g["fan"],
+            "amount": int(g["amount"]),
+            "mint": g["mint"] or "SOL",
+            "post": g["post_id"],
+            "finality": g["commitment"],
+            "signature": f"[{g['signature'][:16]}…]({EXPLORER.format(g['signature'])})",
         }
         for g in gifts
     ]
+
+
+def gifts_page(
+    warehouse: Warehouse, creator: str, page: int | None, sort_by: list[dict[str, Any]] | None
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the creator's gifts, sorted in the database (all of them, not the newest few), and the
+    number of pages; the table's sort request is checked against the sortable columns."""
+    wanted = (sort_by or [{}])[0]
+    column = wanted.get("column_id")
+    sort = column if column in q.GIFT_SORTS else "time"
+    descending = wanted.get("direction", "desc") == "desc" if column in q.GIFT_SORTS else True
+    offset = max(0, int(page or 0)) * GIFTS_PAGE
+    gifts, total = warehouse.run(
+        q.creator_gifts_page, creator, offset=offset, limit=GIFTS_PAGE, sort=sort, descending=descending
+    )
+    return _gift_rows(gifts), max(1, -(-total // GIFTS_PAGE))
+
+
+def _gifts_table(warehouse: Warehouse, creator: str) -> Any:
+    data, pages = gifts_page(warehouse, creator, 0, None)
     columns = [{"name": c, "id": c} for c in ("time", "fan", "amount", "mint", "post", "finality")]
     columns.append({"name": "signature", "id": "signature", "presentation": "markdown"})
     return DataTable(
         id="gifts-table",
         data=data,
         columns=columns,
-        page_size=20,
-        sort_action="native",
+        page_action="custom",
+        page_current=0,
+        page_size=GIFTS_PAGE,
+        page_count=pages,
+        sort_action="custom",
+        sort_mode="single",
+        sort_by=[],
         style_table={"overflowX": "auto"},
     )
 
@@ -203,6 +229,23 @@ def register(app: Dash, warehouse: Warehouse) -> None:
         if mint:
             return earnings_figure(resample_earnings(chosen, granularity), unit="token base units", scale=1)
         return earnings_figure(resample_earnings(chosen, granularity))
+
+    @app.callback(
+        Output("gifts-table", "data"),
+        Output("gifts-table", "page_count"),
+        Output("gifts-table", "page_current"),
+        Input("gifts-table", "page_current"),
+        Input("gifts-table", "sort_by"),
+        prevent_initial_call=True,
+    )
+    def gifts(page: int | None, sort_by: list[dict[str, Any]] | None) -> Any:
+        creator = flask.session.get("creator")
+        if flask.session.get("role") != "creator" or not creator:
+            return no_update, no_update, no_update
+        if "gifts-table.sort_by" in callback_context.triggered_prop_ids:
+            page = 0  # a new order starts on its first page
+        data, pages = gifts_page(warehouse, creator, page, sort_by)
+        return data, pages, max(0, int(page or 0))
 
     @app.callback(
         Output("statement", "data"),

@@ -124,6 +124,13 @@ async def test_the_admin_triages_the_anomaly_queue(served: Served) -> None:
 
 async def test_a_creator_sees_their_own_page_and_nothing_else(served: Served, tmp_path: Path) -> None:
     async with served.pool.acquire() as conn:
+        # more gifts than a page holds for the busiest creator, so that paging and sorting are put to work
+        await conn.execute(
+            "INSERT INTO gifts SELECT 'P' || n || left(signature, 80), ix_path, event_index, slot + n, tx_index, "
+            "block_time + make_interval(secs => n), commitment, creator, fan, mint, amount + n, fee, post_id, memo, "
+            "derived FROM (SELECT * FROM gifts WHERE mint IS NULL AND creator = (SELECT creator FROM gifts "
+            "GROUP BY creator ORDER BY count(*) DESC LIMIT 1) LIMIT 1) g, generate_series(1, 30) n"
+        )
         mine, other = await conn.fetch(
             "SELECT creator, handle, gifted, gift_count FROM creator_balances WHERE gift_count > 0 "
             "ORDER BY gift_count DESC LIMIT 2"
@@ -138,9 +145,41 @@ async def test_a_creator_sees_their_own_page_and_nothing_else(served: Served, tm
         assert await page.locator("#total-gifted").inner_text() == sol(int(mine["gifted"]))
         assert await page.locator("#gift-count").inner_text() == str(mine["gift_count"])
         await page.locator("#earnings-chart .main-svg").first.wait_for()
-        rows = await page.locator("#gifts-table tbody tr").count()
-        assert rows >= min(int(mine["gift_count"]), 20)
         assert await page.locator("#gifts-table a[href*='explorer.solana.com/tx/']").count() >= 1
+
+        # the gifts table pages and sorts in the database, over all the creator's gifts
+        async with served.pool.acquire() as conn:
+            newest = [r["signature"] for r in await conn.fetch(
+                "SELECT signature FROM gifts WHERE creator = $1 ORDER BY slot DESC, signature, ix_path, event_index",
+                mine["creator"],
+            )]  # fmt: skip
+            biggest = await conn.fetchval("SELECT max(amount) FROM gifts WHERE creator = $1", mine["creator"])
+        assert len(newest) > 20
+
+        async def shown() -> list[str]:
+            links = page.locator("#gifts-table td[data-dash-column=signature] a")
+            return [(await links.nth(i).get_attribute("href") or "").split("/tx/")[1].split("?")[0]
+                    for i in range(await links.count())]  # fmt: skip
+
+        assert await shown() == newest[:20]
+        assert (
+            "/ " + str(-(-len(newest) // 20))
+            in await page.locator("#gifts-table .previous-next-container").inner_text()
+        )
+        await page.locator("#gifts-table button.next-page").click()
+        await page.wait_for_function(
+            "(s) => document.querySelector('#gifts-table td[data-dash-column=signature] a').href.includes(s)",
+            arg=newest[20],
+        )
+        assert await shown() == newest[20:40]
+        await page.locator("#gifts-table th[data-dash-column=amount] .column-header--sort").click()
+        await page.locator("#gifts-table th[data-dash-column=amount] .column-header--sort").click()  # descending
+        first_amount = page.locator("#gifts-table td[data-dash-column=amount]").first
+        await page.wait_for_function(
+            "(v) => document.querySelector('#gifts-table td[data-dash-column=amount]').innerText.trim() === v",
+            arg=str(int(biggest)),
+        )
+        assert await first_amount.inner_text() == str(int(biggest))
         await page.screenshot(path=str(SCREENSHOTS / "creator.png"), full_page=True)
 
         # the statement: the CSV has exactly the warehouse's rows for the period

@@ -3,6 +3,7 @@ and wallet signatures."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -43,10 +44,11 @@ def test_the_earnings_figure_stacks_settled_and_pending_in_sol() -> None:
 def test_the_kpi_figure_has_volume_fees_and_activity() -> None:
     columns = ["day", "volume_lamports", "fees_lamports", "gift_count", "active_fans", "active_creators",
                "vault_value_lamports"]  # fmt: skip
-    kpis = pd.DataFrame([(date(2026, 3, 2), 3 * 10**9, 75_000_000, 4, 3, 2, 0)], columns=columns)
+    kpis = pd.DataFrame([(date(2026, 3, 2), 3 * 10**9, 75_000_000, 4, 3, 2, 2_925_000_000)], columns=columns)
     names = [trace.name for trace in kpi_figure(kpis).data]
-    assert names == ["volume (SOL)", "fees (SOL)", "active fans", "active creators"]
+    assert names == ["volume (SOL)", "fees (SOL)", "active fans", "active creators", "value in vaults (SOL)"]
     assert list(kpi_figure(kpis).data[0].y) == [3.0]
+    assert list(kpi_figure(kpis).data[4].y) == [2.925]
 
 
 def test_the_statement_csv_writes_exact_integers() -> None:
@@ -83,3 +85,21 @@ def test_wallet_signatures() -> None:
     assert not auth.verify_wallet_signature(str(wallet.pubkey()), "n2", signature)  # another nonce
     assert not auth.verify_wallet_signature(str(Keypair().pubkey()), "n1", signature)  # another wallet
     assert not auth.verify_wallet_signature("not-a-key", "n1", signature)
+
+
+def test_the_health_page_sums_up_the_last_reconciliation() -> None:
+    from dashboards.pages.admin import reconciliation_summary
+
+    def run(notes: object, failed: bool = False) -> dict[str, object]:
+        return {"job": "reconcile", "started_at": "t0", "failed": failed, "notes": json.dumps(notes)}
+
+    clean = {"reconcile": {"slot": 90, "vaults": 7, "in_flight": 1, "mismatches": 0}}
+    assert reconciliation_summary([run(clean)]) == (
+        "slot 90: 7 vaults checked, every vault matches (1 in flight, left for the next run)"
+    )
+    bad = {"reconcile": {"slot": 91, "vaults": 8, "in_flight": 0, "mismatches": 2}}
+    assert reconciliation_summary([run(bad)]).startswith("slot 91: 8 vaults checked, 2 vault(s) differ")
+    skipped = {"reconcile": "skipped: 3 transactions up to slot 95 are not indexed yet"}
+    assert reconciliation_summary([run(skipped)]) == skipped["reconcile"]
+    assert reconciliation_summary([run({}, failed=True)]) == "failed at t0"
+    assert reconciliation_summary([]) == "not run yet"

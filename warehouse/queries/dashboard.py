@@ -10,10 +10,12 @@ from typing import Any
 import asyncpg
 
 __all__ = [
+    "GIFT_SORTS",
     "LAG_NOW",
     "admin_audit",
     "anomalies",
     "creator_by_key",
+    "creator_gifts_page",
     "creator_mints",
     "creator_withdrawals",
     "creators_of_authority",
@@ -162,6 +164,34 @@ async def indexer_health(pool: asyncpg.Pool) -> dict[str, Any]:
         "failed_jobs_24h": failed_jobs,
         "jobs": runs,
     }
+
+
+# the gifts table's sortable columns -> the SQL that sorts them
+GIFT_SORTS = {
+    "time": "g.slot",
+    "fan": "g.fan",
+    "amount": "g.amount",
+    "mint": "coalesce(g.mint, '')",
+    "post": "g.post_id",
+    "finality": "g.commitment",
+    "signature": "g.signature",
+}
+
+
+async def creator_gifts_page(
+    pool: asyncpg.Pool, creator: str, *, offset: int, limit: int, sort: str = "time", descending: bool = True
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of a creator's gifts (SOL and tokens) in the order asked, and how many there are in all."""
+    order = f"{GIFT_SORTS[sort]} {'DESC' if descending else 'ASC'}"
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT g.block_time, g.fan, g.amount, coalesce(g.mint, '') AS mint, g.post_id, g.commitment, "
+            f"g.signature, g.slot FROM gifts g WHERE g.creator = $1 ORDER BY {order}, g.slot DESC, g.signature, "
+            "g.ix_path, g.event_index OFFSET $2 LIMIT $3",
+            creator, max(0, offset), max(0, limit),
+        )  # fmt: skip
+        total = await conn.fetchval("SELECT count(*) FROM gifts WHERE creator = $1", creator)
+    return _rows(rows), int(total)
 
 
 async def platform_kpis(pool: asyncpg.Pool) -> list[dict[str, Any]]:
