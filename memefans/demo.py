@@ -132,9 +132,16 @@ async def _run(args: argparse.Namespace) -> int:
     dashboard = None
     dashboard_server = None
     api_server = None
+    metrics_server = None
     try:
         async with run_localnet(chain=chain, rpc_port=ports.rpc, ws_port=ports.rpc + 1, slot_ms=400) as net:
             indexer_settings = IndexerSettings(rpc_url=net.rpc_url, ws_url=net.ws_url, metrics_port=0)
+            if ports.metrics:
+                from prometheus_client import start_http_server
+
+                from indexer import metrics
+
+                metrics_server, _ = start_http_server(ports.metrics, "127.0.0.1", registry=metrics.REGISTRY)
             tasks.append(
                 asyncio.create_task(run_indexer(indexer_settings, database_url=url, on_batch=lambda b, s: None))
             )
@@ -162,6 +169,8 @@ async def _run(args: argparse.Namespace) -> int:
             _say(f"\nMEMEFANS is running (data in {data}; Ctrl-C stops it and keeps the data)")
             _say(f"  chain JSON-RPC  {net.rpc_url}   PubSub {net.ws_url}")
             _say(f"  API             http://127.0.0.1:{ports.api}/docs")
+            if ports.metrics:
+                _say(f"  indexer metrics http://127.0.0.1:{ports.metrics}/metrics")
             _say(f"  dashboard       http://127.0.0.1:{ports.dashboard}/login   admin / {DEV_ADMIN_PASSWORD}")
             for c in creators:
                 token = make_link_token(dash_settings.secret_key, c["creator"], dash_settings.link_ttl_s)
@@ -199,6 +208,9 @@ async def _run(args: argparse.Namespace) -> int:
                 await task
         if dashboard_server is not None:
             dashboard_server.shutdown()
+        if metrics_server is not None:
+            metrics_server.shutdown()
+            metrics_server.server_close()
         if dashboard is not None:
             dashboard.server.extensions["memefans_warehouse"].close()
         await pool.close()
@@ -287,7 +299,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rpc-port", type=int, default=8899)
     parser.add_argument("--api-port", type=int, default=8000)
     parser.add_argument("--dashboard-port", type=int, default=8050)
-    parser.add_argument("--metrics-port", type=int, default=9464)
+    parser.add_argument("--metrics-port", type=int, default=9464, help="the indexer's Prometheus metrics; 0: none")
     args = parser.parse_args(argv)
     from warehouse.errors import WarehouseError
 

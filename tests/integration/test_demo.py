@@ -13,6 +13,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,10 +55,10 @@ def demo_env() -> Iterator[dict[str, str]]:
 
 
 def demo_command(*extra: str) -> tuple[list[str], dict[str, int]]:
-    ports = {"rpc": consecutive_free_ports(), "api": free_port(), "dashboard": free_port()}
+    ports = {"rpc": consecutive_free_ports(), "api": free_port(), "dashboard": free_port(), "metrics": free_port()}
     command = [sys.executable, "-m", "memefans", "demo", *extra]
     command += ["--rpc-port", str(ports["rpc"]), "--api-port", str(ports["api"])]
-    command += ["--dashboard-port", str(ports["dashboard"])]
+    command += ["--dashboard-port", str(ports["dashboard"]), "--metrics-port", str(ports["metrics"])]
     return command, ports
 
 
@@ -81,7 +82,8 @@ def test_demo_for_60_seconds_matches_the_chain_then_keeps_its_data_across_a_ctrl
     assert "stopped:" in out
     assert 60 < elapsed < 400
     # everything stopped: PostgreSQL, chain, API and dashboard no longer listen
-    for port in (int(demo_env["MEMEFANS_DB_PORT"]), ports["rpc"], ports["rpc"] + 1, ports["api"], ports["dashboard"]):
+    everything = (int(demo_env["MEMEFANS_DB_PORT"]), ports["rpc"], ports["rpc"] + 1, ports["api"], ports["dashboard"])
+    for port in (*everything, ports["metrics"]):
         assert not listening(port), port
 
     # a second start keeps what the first indexed; Ctrl-C stops it cleanly
@@ -104,8 +106,11 @@ def test_demo_for_60_seconds_matches_the_chain_then_keeps_its_data_across_a_ctrl
         assert "reset:" not in "".join(lines)
         indexed = int(re.findall(r"gifts indexed\s+(\d+)", "".join(lines))[0])
         assert indexed >= gifts, "".join(lines)  # the first run's gifts are still in the warehouse
-        for port in (ports["api"], ports["dashboard"], ports["rpc"]):
+        for port in (ports["api"], ports["dashboard"], ports["rpc"], ports["metrics"]):
             assert listening(port), port
+        exposed = urllib.request.urlopen(f"http://127.0.0.1:{ports['metrics']}/metrics", timeout=10).read().decode()
+        cursor = re.search(r"^memefans_indexer_cursor_slot (\S+)$", exposed, re.MULTILINE)
+        assert cursor is not None and float(cursor.group(1)) > 0, exposed[:2000]  # the running indexer's own
         process.send_signal(signal.SIGINT)
         assert process.wait(60) == 0, "".join(lines)[-3000:]
     finally:
@@ -114,6 +119,6 @@ def test_demo_for_60_seconds_matches_the_chain_then_keeps_its_data_across_a_ctrl
             process.wait()
     reader.join(5)
     assert "stopped:" in "".join(lines)
-    for port in (int(demo_env["MEMEFANS_DB_PORT"]), ports["rpc"], ports["api"], ports["dashboard"]):
+    for port in (int(demo_env["MEMEFANS_DB_PORT"]), ports["rpc"], ports["api"], ports["dashboard"], ports["metrics"]):
         assert not listening(port), port
     assert not (Path(demo_env["MEMEFANS_DATA_DIR"]) / "pg" / "data" / "postmaster.pid").exists()
