@@ -151,16 +151,17 @@ class Pipeline:
         commitment = "finalized" if decoded.slot <= self.finalized_slot else self.commitment
         mark = rows.mark()
         try:
-            self.projector.project(decoded, rows, commitment=commitment, tx_index=fetched.tx_index)
+            lost = self.projector.project(decoded, rows, commitment=commitment, tx_index=fetched.tx_index)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             rows.rollback(mark)
             reason = f"projection failed: {type(exc).__name__}: {exc}"
             dead.append(DeadLetter("project", reason, fetched.signature, fetched.slot, fetched.payload))
             return
-        if decoded.warnings:
+        if decoded.warnings or lost:
             # stored with what could be read; what could not (a corrupt event, an unknown discriminator, a
-            # log that does not match the instructions) is kept here, with the payload, to be replayed
-            reason = "stored without what could not be decoded: " + "; ".join(decoded.warnings)
+            # log that does not match the instructions, events a truncated log lost) is kept here, with the
+            # payload, to be replayed
+            reason = "stored without what could not be decoded: " + "; ".join([*decoded.warnings, *lost])
             dead.append(DeadLetter(PARTIAL, reason[:4000], fetched.signature, fetched.slot, fetched.payload))
 
     def _cursor(self, batch: Batch) -> StoredCursor | None:

@@ -13,7 +13,7 @@ marked `derived`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -67,6 +67,16 @@ def _time(block_time: int | None) -> datetime | None:
     return datetime.fromtimestamp(block_time, UTC) if block_time is not None else None
 
 
+def _events_of(ix: Instruction) -> int:
+    """How many events a successful gift pool instruction emits: one each, a GiftSent per gift of a batch,
+    a Withdrawn per (creator, destination) pair of a batch payout and its BatchPaid."""
+    if ix.name == "batch_gift":
+        return len((ix.args or {}).get("gifts") or ())
+    if ix.name == "batch_withdraw":
+        return (len(ix.accounts) - 2) // 2 + 1
+    return 1
+
+
 @dataclass
 class Projector:
     """Turns decoded transactions of one program into rows."""
@@ -74,7 +84,9 @@ class Projector:
     program_id: str
     known_programs: frozenset[str] = frozenset()  # programs whose instructions and events are kept
 
-    def project(self, tx: DecodedTransaction, rows: Rows, *, commitment: str, tx_index: int | None = None) -> None:
+    def project(self, tx: DecodedTransaction, rows: Rows, *, commitment: str, tx_index: int | None = None) -> list[str]:
+        """Add the transaction's rows; returns what could not be projected (facts a truncated log lost and
+        nothing could rebuild), for a dead letter beside the rows."""
         base = {
             "signature": tx.signature,
             "slot": tx.slot,
@@ -129,10 +141,11 @@ class Projector:
                     "err": error.err if error else None,
                 },
             )
-            return
+            return []
         events = list(tx.events)
+        lost: list[str] = []
         if tx.logs_truncated:
-            events += self._recovered(tx)
+            events += self._recovered(tx, lost)
         for event in events:
             if event.program_id not in kept:
                 continue
@@ -154,6 +167,7 @@ class Projector:
             )
             if event.program_id == self.program_id:
                 self._gift_pool(tx, event, base, rows)
+        return lost
 
     def _failing_instruction(self, tx: DecodedTransaction) -> str | None:
         error = tx.error
@@ -243,16 +257,26 @@ class Projector:
             details = {k: v for k, v in f.items() if k != "timestamp"}
             rows.add("admin_actions", {**fact, "kind": kind, "actor": f["admin"], "details": details})
 
-    def _recovered(self, tx: DecodedTransaction) -> Iterable[Event]:
-        """Gifts whose GiftSent the truncated log lost, rebuilt from the instruction and the balances."""
-        emitted = {e.ix_path for e in tx.events if e.program_id == self.program_id}
+    def _recovered(self, tx: DecodedTransaction, lost: list[str]) -> list[Event]:
+        """Gifts whose GiftSent the truncated log lost, rebuilt from the instruction and the balances; each
+        other instruction of ours whose events the log lost (all of them, or some of a batch) is named in
+        `lost`."""
+        emitted = Counter(e.ix_path for e in tx.events if e.program_id == self.program_id)
+        rebuilt: list[Event] = []
         for ix in tx.instructions:
-            if ix.program_id != self.program_id or ix.logs_complete or ix.path in emitted or not ix.args:
+            if ix.program_id != self.program_id or ix.logs_complete or ix.is_event_cpi:
                 continue
-            if ix.name in ("gift_sol", "gift_token") and ix.named_accounts:
+            if not emitted[ix.path] and ix.name in ("gift_sol", "gift_token") and ix.named_accounts and ix.args:
                 fields = self._gift_fields(tx, ix)
                 if fields is not None:
-                    yield Event(ix.path, 0, self.program_id, "GiftSent", fields, "log", derived=True)
+                    rebuilt.append(Event(ix.path, 0, self.program_id, "GiftSent", fields, "log", derived=True))
+                    continue
+            if ix.name is None:
+                continue  # not an instruction of the IDL: the decoder has said so
+            missing = _events_of(ix) - emitted[ix.path]
+            if missing > 0:
+                lost.append(f"instruction {ix.path} ({ix.name}): {missing} event(s) lost to the truncated log")
+        return rebuilt
 
     def _gift_fields(self, tx: DecodedTransaction, ix: Instruction) -> dict[str, Any] | None:
         accounts = ix.named_accounts or {}

@@ -109,6 +109,30 @@ def test_a_token_gift_lost_to_a_truncated_log_takes_its_fee_from_the_token_balan
     assert (gift["mint"], gift["amount"], gift["fee"], gift["derived"]) == ("Meme", 4000, 100, True)
 
 
+def test_events_a_truncated_log_lost_and_nothing_rebuilt_are_named() -> None:
+    def ix(name: str, path: str, accounts: tuple[str, ...] = (), args: dict[str, Any] | None = None) -> Instruction:
+        return Instruction(path, PROGRAM, accounts, b"", 1, name=name, args=args or {}, logs_complete=False)
+
+    paid = {"creator": CREATOR, "authority": "A", "destination": "A", "mint": None, "amount": 5, "by_admin": False}
+    withdrawn = Event("1", 0, PROGRAM, "Withdrawn", paid, "log")
+    batch = ix("batch_gift", "2", args={"gifts": [{"amount": 1}, {"amount": 2}, {"amount": 3}]})
+    payout = ix("batch_withdraw", "3", accounts=("Config", "Admin", "C1", "D1", "C2", "D2"))
+    decoded = tx(
+        instructions=(gift_ix(complete=False), ix("withdraw", "1"), batch, payout, ix("withdraw", "4")),
+        events=(withdrawn, gift_event("2", 0), Event("3", 0, PROGRAM, "Withdrawn", paid, "log")),
+        truncated=True, pre=(10**9, 0, 7_000, 0, 1), post=(10**9 - 1000, 975, 7_025, 0, 1),
+    )  # fmt: skip
+    lost = Projector(PROGRAM).project(decoded, Rows(), commitment="confirmed")
+    assert lost == [  # the single gift was rebuilt; the complete withdraw at 1 lost nothing
+        "instruction 2 (batch_gift): 2 event(s) lost to the truncated log",
+        "instruction 3 (batch_withdraw): 2 event(s) lost to the truncated log",
+        "instruction 4 (withdraw): 1 event(s) lost to the truncated log",
+    ]
+    assert (
+        Projector(PROGRAM).project(tx(instructions=(gift_ix(),), events=(gift_event(),)), Rows(), commitment="c") == []
+    )
+
+
 def test_config_changes_are_admin_actions_named_by_their_instruction() -> None:
     fields = {"admin": ADMIN, "previous_admin": ADMIN, "verifier": "V", "previous_verifier": "V",
               "treasury": TREASURY, "fee_bps": 300, "previous_fee_bps": 250, "timestamp": 1}  # fmt: skip
