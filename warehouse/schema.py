@@ -431,6 +431,31 @@ payout_summaries = _aggregate(
     key=("signature", "ix_path", "creator"),
 )
 
+payout_totals = _aggregate(
+    "payout_totals",
+    Column("creator", KEY, nullable=False),
+    Column("mint", String(44), nullable=False, server_default=_SOL),
+    Column("payouts", Integer, nullable=False),
+    Column("total", AMOUNT, nullable=False),
+    Column("admin_payouts", Integer, nullable=False),  # paid out by the admin (a batch payout)
+    Column("admin_total", AMOUNT, nullable=False),
+    Column("last_payout_at", TS),
+    key=("creator", "mint"),
+)
+
+payout_batches = _aggregate(
+    "payout_batches",
+    Column("signature", SIG, nullable=False),
+    Column("ix_path", String(32), nullable=False),
+    Column("mint", String(44), nullable=False, server_default=_SOL),
+    Column("creators", Integer, nullable=False),
+    Column("total", AMOUNT, nullable=False),
+    Column("largest", AMOUNT, nullable=False),
+    Column("slot", BigInteger, nullable=False),
+    Column("block_time", TS),
+    key=("signature", "ix_path", "mint"),
+)
+
 platform_kpis_daily = _aggregate(
     "platform_kpis_daily",
     Column("day", Date, nullable=False),

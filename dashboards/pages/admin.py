@@ -132,10 +132,23 @@ def health_layout(warehouse: Warehouse) -> html.Div:
 def platform_layout(warehouse: Warehouse) -> html.Div:
     kpis = pd.DataFrame(warehouse.run(q.platform_kpis))
     audit = [{k: cell(v) for k, v in r.items()} for r in warehouse.run(q.admin_audit)]
+    batches = [{k: cell(v) or "SOL" if k == "mint" else cell(v) for k, v in r.items()}
+               for r in warehouse.run(q.payout_batches)]  # fmt: skip
     return html.Div(
         [
             html.H2("Platform"),
             dcc.Graph(id="kpi-chart", figure=kpi_figure(kpis)),
+            html.H3("Batch payouts"),
+            DataTable(
+                id="batches-table",
+                data=batches,
+                columns=[
+                    {"name": c, "id": c} for c in ("block_time", "creators", "total", "largest", "mint", "signature")
+                ],
+                page_size=10,
+                sort_action="native",
+                style_table={"overflowX": "auto"},
+            ),
             html.H3("Audit trail: admin actions and handle rebinds"),
             DataTable(
                 id="audit-table",

@@ -30,6 +30,10 @@ def sol(lamports: Any) -> str:
     return f"{value / 10**9:,.4f} SOL"
 
 
+def _amount(mint: str, value: Any) -> str:
+    return sol(value) if not mint else f"{int(value or 0):,} base units"
+
+
 def layout(warehouse: Warehouse, creator: str) -> html.Div:
     info = warehouse.run(q.creator_by_key, creator)
     if info is None:
@@ -105,6 +109,16 @@ def layout(warehouse: Warehouse, creator: str) -> html.Div:
             html.H3("Gifts"),
             _gifts_table(warehouse, creator),
             html.H3("Withdrawals and payouts"),
+            html.Ul(
+                [
+                    html.Li(
+                        f"{t['mint'] or 'SOL'}: {t['payouts']} payouts, {_amount(t['mint'], t['total'])} in all, of "
+                        f"which {t['admin_payouts']} by batch payout ({_amount(t['mint'], t['admin_total'])})"
+                    )
+                    for t in warehouse.run(q.payout_totals, creator)
+                ],
+                id="payout-totals",
+            ),
             _table(
                 "withdrawals",
                 warehouse.run(q.creator_withdrawals, creator),

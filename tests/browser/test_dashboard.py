@@ -115,6 +115,17 @@ async def test_the_admin_triages_the_anomaly_queue(served: Served) -> None:
         await page.screenshot(path=str(SCREENSHOTS / "admin-health.png"), full_page=True)
         await page.goto(served.url + "/admin/platform")
         await page.locator("#kpi-chart .main-svg").first.wait_for()
+        async with served.pool.acquire() as conn:  # the batch payouts the simulator made, as the warehouse has them
+            paid = await conn.fetch(
+                "SELECT signature, count(DISTINCT creator) AS n, sum(amount) AS total FROM withdrawals "
+                "WHERE by_admin GROUP BY signature"
+            )
+        assert paid, "the simulation made no batch payout"
+        shown = page.locator("#batches-table td[data-dash-column=total]")
+        await shown.first.wait_for()
+        assert sorted([await shown.nth(i).inner_text() for i in range(await shown.count())]) == sorted(
+            str(int(r["total"])) for r in paid
+        )
         await page.screenshot(path=str(SCREENSHOTS / "admin-platform.png"), full_page=True)
         await browser.close()
     async with served.pool.acquire() as conn:
@@ -146,6 +157,12 @@ async def test_a_creator_sees_their_own_page_and_nothing_else(served: Served, tm
         assert await page.locator("#gift-count").inner_text() == str(mine["gift_count"])
         await page.locator("#earnings-chart .main-svg").first.wait_for()
         assert await page.locator("#gifts-table a[href*='explorer.solana.com/tx/']").count() >= 1
+        async with served.pool.acquire() as conn:
+            payouts = await conn.fetchval(
+                "SELECT count(*) FROM withdrawals WHERE creator = $1 AND mint IS NULL", mine["creator"]
+            )
+        totals = await page.locator("#payout-totals").inner_text()  # as the analytics job summed them
+        assert (f"SOL: {payouts} payouts" in totals) if payouts else ("SOL:" not in totals)
 
         # the gifts table pages and sorts in the database, over all the creator's gifts
         async with served.pool.acquire() as conn:

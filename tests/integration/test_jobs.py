@@ -116,7 +116,8 @@ async def test_incremental_equals_full_and_a_failing_job_stops_nothing(
     filled: Filled, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ctx = filled.ctx
-    tables = ("creator_daily_earnings", "post_earnings", "top_supporters", "escrow_ledger", "payout_summaries")
+    tables = ("creator_daily_earnings", "post_earnings", "top_supporters", "escrow_ledger", "payout_summaries",
+              "payout_totals")  # fmt: skip
 
     async def snapshot() -> dict[str, list[str]]:
         async with ctx.pool.acquire() as conn:
@@ -159,7 +160,8 @@ async def test_incremental_follows_new_promoted_and_removed_facts(filled: Filled
     from warehouse.sink import _COMMITTED, Sink
 
     ctx = filled.ctx
-    tables = ("creator_daily_earnings", "post_earnings", "top_supporters", "escrow_ledger", "payout_summaries")
+    tables = ("creator_daily_earnings", "post_earnings", "top_supporters", "escrow_ledger", "payout_summaries",
+              "payout_totals")  # fmt: skip
 
     async def snapshot() -> dict[str, list[str]]:
         async with ctx.pool.acquire() as conn:

@@ -111,6 +111,32 @@ def withdrawals(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
     return pd.DataFrame(data, columns=columns)
 
 
+def test_payouts_per_creator_and_per_batch() -> None:
+    columns = ["signature", "ix_path", "creator", "mint", "amount", "by_admin", "slot", "block_time"]
+    at = [T0 + pd.Timedelta(minutes=m) for m in range(5)]
+    frame = pd.DataFrame(
+        [
+            ("b1", "0", "A", "", 100, True, 10, at[0]),  # a batch payout of two creators
+            ("b1", "0", "B", "", 300, True, 10, at[0]),
+            ("w1", "0", "A", "", 10, False, 11, at[1]),  # the creator's own withdrawal
+            ("b2", "1", "A", "", 50, True, 12, at[2]),  # a second batch, of one creator
+            ("w2", "0", "B", "MEME", 20, False, 13, at[3]),
+        ],
+        columns=columns,
+    )
+    frame["amount"] = frame["amount"].astype("object")
+    totals = [tuple(r) for r in transforms.payout_totals(frame).itertuples(index=False)]
+    assert totals == [
+        ("A", "", 3, 160, 2, 150, at[2]),
+        ("B", "", 1, 300, 1, 300, at[0]),
+        ("B", "MEME", 1, 20, 0, 0, at[3]),
+    ]
+    batches = [tuple(r) for r in transforms.payout_batches(frame).itertuples(index=False)]
+    assert batches == [("b1", "0", "", 2, 400, 300, 10, at[0]), ("b2", "1", "", 1, 50, 50, 12, at[2])]
+    assert transforms.payout_batches(frame[~frame["by_admin"]]).empty
+    assert transforms.payout_totals(frame.iloc[0:0]).empty
+
+
 def test_rules_large_withdrawal_new_destination_and_burst() -> None:
     settings = rules.RuleSettings(burst_gifts=3)
     w = withdrawals([("A", "auth", 100, 0, False), ("A", "auth", 110, 1, False), ("A", "auth", 90, 2, False),

@@ -1,10 +1,11 @@
 """The jobs: each a name and a coroutine over the warehouse; every run recorded in `job_runs` (start, end,
 rows, error); a failing job is recorded and does not stop the others.
 
-- `creator_analytics` (incremental): daily earnings, per-post attribution, top supporters, the escrow ledger
-  and payouts, recomputed whole for the creators whose facts changed since the watermark (new rows, rows
-  still pending, rows that may yet be promoted or removed), so that incremental equals a full recompute;
-- `platform_analytics`: gift size buckets, supporter cohorts and daily platform KPIs;
+- `creator_analytics` (incremental): daily earnings, per-post attribution, top supporters, the escrow ledger,
+  payouts and their totals per creator, recomputed whole for the creators whose facts changed since the
+  watermark (new rows, rows that were still pending and may since have been promoted or removed), so that
+  incremental equals a full recompute;
+- `platform_analytics`: gift size buckets, supporter cohorts, daily platform KPIs and batch payouts;
 - `funding`: who funded the wallets that gifted (over RPC, bounded, cached);
 - `anomalies`: every rule over the facts; new anomalies are delivered to the webhook;
 - `reconcile`: each vault's balance on chain at a finalized slot against the warehouse at that slot.
@@ -96,6 +97,7 @@ async def creator_analytics(ctx: JobContext) -> int:
         rows += await io.replace_rows(
             conn, "payout_summaries", transforms.payout_summaries(withdrawals), creators=creators
         )
+        rows += await io.replace_rows(conn, "payout_totals", transforms.payout_totals(withdrawals), creators=creators)
         # next time: the rows after the newest seen, or after the indexer's cursor if it is behind them (rows
         # above the cursor may still be joined by older ones, a gap it backfills), and the creators whose rows
         # may still change
@@ -120,6 +122,7 @@ async def platform_analytics(ctx: JobContext) -> int:
         rows += await io.replace_rows(conn, "supporter_cohorts", transforms.supporter_cohorts(gifts))
         values = transforms.vault_value_by_day(gifts, withdrawals)
         rows += await io.replace_rows(conn, "platform_kpis_daily", transforms.platform_kpis(gifts, values))
+        rows += await io.replace_rows(conn, "payout_batches", transforms.payout_batches(withdrawals))
         return rows
 
 

@@ -22,7 +22,9 @@ __all__ = [
     "daily_earnings",
     "escrow_ledger",
     "gift_size_buckets",
+    "payout_batches",
     "payout_summaries",
+    "payout_totals",
     "platform_kpis",
     "post_earnings",
     "supporter_cohorts",
@@ -231,3 +233,36 @@ def payout_summaries(withdrawals: pd.DataFrame) -> pd.DataFrame:
     if withdrawals.empty:
         return _empty(columns)
     return withdrawals[list(columns)].sort_values(["slot", "signature", "ix_path"]).reset_index(drop=True)
+
+
+def payout_totals(withdrawals: pd.DataFrame) -> pd.DataFrame:
+    """Per creator and mint: how many payouts and how much, of which by the admin (batch payouts), and the
+    newest payout's time."""
+    columns = ("creator", "mint", "payouts", "total", "admin_payouts", "admin_total", "last_payout_at")
+    if withdrawals.empty:
+        return _empty(columns)
+    zero = pd.Series(0, index=withdrawals.index, dtype="object")
+    frame = withdrawals.assign(
+        admin_amount=withdrawals["amount"].where(withdrawals["by_admin"], zero),
+        admin_one=withdrawals["by_admin"].astype(int),
+    )
+    out = frame.groupby(["creator", "mint"], sort=True).agg(
+        payouts=("amount", "size"), total=("amount", "sum"), admin_payouts=("admin_one", "sum"),
+        admin_total=("admin_amount", "sum"), last_payout_at=("block_time", "max"),
+    )  # fmt: skip
+    return _out(out, columns)
+
+
+def payout_batches(withdrawals: pd.DataFrame) -> pd.DataFrame:
+    """Per batch payout (an admin's instruction paying several creators at once) and mint: how many creators,
+    the total and the largest single payout."""
+    columns = ("signature", "ix_path", "mint", "creators", "total", "largest", "slot", "block_time")
+    batched = withdrawals[withdrawals["by_admin"].astype(bool)] if not withdrawals.empty else withdrawals
+    if batched.empty:
+        return _empty(columns)
+    out = batched.groupby(["signature", "ix_path", "mint"], sort=False).agg(
+        creators=("creator", "nunique"), total=("amount", "sum"), largest=("amount", "max"), slot=("slot", "first"),
+        block_time=("block_time", "first"),
+    )  # fmt: skip
+    out = out.reset_index().sort_values(["slot", "signature", "ix_path", "mint"], kind="stable")
+    return _out(out.set_index("signature"), columns)

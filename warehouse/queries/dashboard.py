@@ -22,6 +22,8 @@ __all__ = [
     "daily_earnings",
     "escrow",
     "indexer_health",
+    "payout_batches",
+    "payout_totals",
     "platform_kpis",
     "post_earnings",
     "set_anomaly_status",
@@ -81,6 +83,24 @@ async def creator_withdrawals(pool: asyncpg.Pool, creator: str) -> list[dict[str
         return _rows(await conn.fetch(
             "SELECT signature, slot, block_time, destination, coalesce(mint, '') AS mint, amount, by_admin, commitment "
             "FROM withdrawals WHERE creator = $1 ORDER BY slot DESC LIMIT 200", creator,
+        ))  # fmt: skip
+
+
+async def payout_totals(pool: asyncpg.Pool, creator: str) -> list[dict[str, Any]]:
+    """The creator's payouts in all, per mint (from the analytics job)."""
+    async with pool.acquire() as conn:
+        return _rows(await conn.fetch(
+            "SELECT mint, payouts, total, admin_payouts, admin_total, last_payout_at FROM payout_totals "
+            "WHERE creator = $1 ORDER BY mint", creator,
+        ))  # fmt: skip
+
+
+async def payout_batches(pool: asyncpg.Pool, limit: int = 200) -> list[dict[str, Any]]:
+    """The newest batch payouts (from the analytics job)."""
+    async with pool.acquire() as conn:
+        return _rows(await conn.fetch(
+            "SELECT block_time, signature, mint, creators, total, largest FROM payout_batches "
+            "ORDER BY slot DESC, signature LIMIT $1", limit,
         ))  # fmt: skip
 
 
