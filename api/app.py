@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+import asyncpg
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -117,6 +118,14 @@ def _install_errors(app: FastAPI) -> None:
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
         return _error(400, "invalid_request", "; ".join(parts))
+
+    async def database_down(_: Request, exc: Exception) -> JSONResponse:
+        # the warehouse went away (restarted, unreachable): say so, and when to try again, instead of a 500
+        message = f"the warehouse is unavailable ({type(exc).__name__}); try again shortly"
+        return _error(503, "database_unavailable", message, {"Retry-After": "5"})
+
+    for failure in (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        app.add_exception_handler(failure, database_down)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -145,6 +145,7 @@ class HealthResponse(_Model):
     tip_slot: int | None
     indexer_lag_slots: int | None
     indexer_lag_seconds: float | None
+    as_of: AsOf | None = Field(description="The slot the warehouse is complete up to (None: nothing indexed yet)")
 
 
 class ErrorResponse(_Model):

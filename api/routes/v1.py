@@ -209,7 +209,7 @@ async def wallet_balances(request: Request, pubkey: str) -> WalletBalancesRespon
 async def health(request: Request) -> HealthResponse:
     try:
         fresh = await _freshness(request)
-    except (OSError, asyncpg.PostgresError):
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
         return HealthResponse(
             status="down",
             database="down",
@@ -217,6 +217,7 @@ async def health(request: Request) -> HealthResponse:
             tip_slot=None,
             indexer_lag_slots=None,
             indexer_lag_seconds=None,
+            as_of=None,
         )
     lag = fresh.lag_slots
     return HealthResponse(
@@ -226,4 +227,5 @@ async def health(request: Request) -> HealthResponse:
         tip_slot=fresh.tip_slot,
         indexer_lag_slots=lag,
         indexer_lag_seconds=fresh.lag_seconds,
+        as_of=_as_of(fresh, 0, True) if fresh.cursor_slot is not None else None,  # the cursor moves at confirmed
     )

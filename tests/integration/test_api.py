@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -149,6 +150,7 @@ async def test_health_and_metrics(client: httpx.AsyncClient) -> None:
         "tip_slot": 53,
         "indexer_lag_slots": 3,
         "indexer_lag_seconds": 1.2,
+        "as_of": {"slot": 50, "commitment": "confirmed", "indexer_lag_slots": 3, "indexer_lag_seconds": 1.2},
     }
     metrics = await client.get("/metrics")
     assert 'memefans_api_requests_total{route="/v1/health",status="200"} 1.0' in metrics.text
@@ -222,3 +224,27 @@ async def test_rate_limit_answers_429_with_retry_after(client: httpx.AsyncClient
     assert limited.status_code == 429
     assert int(limited.headers["retry-after"]) >= 1
     assert limited.json()["error"] == "rate_limited"
+
+
+async def test_a_warehouse_that_goes_away_is_a_503_and_health_says_down(
+    db_url: str, db_pool: asyncpg.Pool, pg_admin_url: str
+) -> None:
+    await seed(db_pool)
+    await db_pool.close()
+    app = create_app(ApiSettings(), database_url=db_url)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http,
+    ):
+        assert (await http.get("/v1/health")).json()["database"] == "ok"
+        admin = await asyncpg.connect(pg_admin_url)
+        try:  # the database disappears under the running API
+            await admin.execute(f'DROP DATABASE "{db_url.rsplit("/", 1)[1]}" WITH (FORCE)')
+        finally:
+            await admin.close()
+        await asyncio.sleep(0.6)  # past the API's half-second cache of the cursor
+        health = (await http.get("/v1/health")).json()
+        assert (health["status"], health["database"], health["as_of"]) == ("down", "down", None)
+        creator = await http.get("/v1/creators/x/alice")
+        assert creator.status_code == 503 and creator.headers["retry-after"] == "5"
+        assert creator.json()["error"] == "database_unavailable" and creator.json()["message"]
