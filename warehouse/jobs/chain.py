@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -24,6 +24,7 @@ __all__ = ["VaultReading", "fetch_funders", "newer_signatures", "read_vaults"]
 class VaultReading:
     slot: int  # the finalized slot the balances are at
     balances: dict[str, int | None]  # creator PDA -> lamports above rent exemption (None: no account)
+    tokens: dict[tuple[str, str], int | None] = field(default_factory=dict)  # (creator, mint) -> vault amount
 
 
 async def _funder(rpc: AsyncClient, wallet: str) -> tuple[str | None, str | None, dict[str, Any]]:
@@ -78,17 +79,31 @@ async def fetch_funders(pool: asyncpg.Pool, rpc_url: str, wallets: Sequence[str]
     return len(found)
 
 
-async def read_vaults(rpc_url: str, creators: Sequence[str]) -> VaultReading:
-    """Every creator vault's SOL balance above rent exemption, at one finalized slot."""
+async def read_vaults(
+    rpc_url: str, creators: Sequence[str], token_vaults: Sequence[tuple[str, str]] = ()
+) -> VaultReading:
+    """Every creator vault's SOL balance above rent exemption and, for each (creator, mint), the amount in the
+    creator's token vault (its associated token account), at one finalized slot."""
+    from programs.gift_pool.client import associated_token_address
+
     balances: dict[str, int | None] = {}
+    tokens: dict[tuple[str, str], int | None] = {}
     slot = 0
     rents: dict[int, int] = {}
+    wanted: list[tuple[str, Pubkey, tuple[str, str] | None]] = [(c, Pubkey.from_string(c), None) for c in creators]
+    wanted += [
+        (c, associated_token_address(Pubkey.from_string(c), Pubkey.from_string(m)), (c, m)) for c, m in token_vaults
+    ]
     async with AsyncClient(rpc_url, timeout=30) as rpc:
-        for i in range(0, len(creators), 100):
-            chunk = list(creators[i : i + 100])
-            reply = await rpc.get_multiple_accounts([Pubkey.from_string(c) for c in chunk], Finalized)
+        for i in range(0, len(wanted), 100):
+            chunk = wanted[i : i + 100]
+            reply = await rpc.get_multiple_accounts([key for _, key, _ in chunk], Finalized)
             slot = max(slot, reply.context.slot)
-            for creator, account in zip(chunk, reply.value, strict=True):
+            for (creator, _, token), account in zip(chunk, reply.value, strict=True):
+                if token is not None:  # an SPL token account: the amount is the u64 after mint and owner
+                    data = bytes(account.data) if account is not None else b""
+                    tokens[token] = int.from_bytes(data[64:72], "little") if len(data) >= 72 else None
+                    continue
                 if account is None:
                     balances[creator] = None
                     continue
@@ -96,7 +111,7 @@ async def read_vaults(rpc_url: str, creators: Sequence[str]) -> VaultReading:
                 if size not in rents:
                     rents[size] = (await rpc.get_minimum_balance_for_rent_exemption(size)).value
                 balances[creator] = account.lamports - rents[size]
-    return VaultReading(slot, balances)
+    return VaultReading(slot, balances, tokens)
 
 
 async def newer_signatures(rpc_url: str, program_id: str, until: str | None) -> list[tuple[str, int]]:

@@ -177,19 +177,24 @@ def _indexer_lag(cursor: asyncpg.Record | None, max_lag_seconds: float) -> list[
 
 
 async def reconcile(ctx: JobContext) -> int:
-    """At a finalized slot the indexer has passed, each vault on chain against the warehouse at that slot."""
+    """At a finalized slot the indexer has passed, each vault on chain (SOL, and every token a creator was
+    gifted) against the warehouse at that slot."""
     from warehouse.jobs.chain import newer_signatures, read_vaults
 
     async with ctx.pool.acquire() as conn:
         creators = [r["creator"] for r in await conn.fetch("SELECT creator FROM creators ORDER BY creator")]
+        pairs = [(r["creator"], r["mint"]) for r in await conn.fetch(
+            "SELECT DISTINCT creator, mint FROM gifts WHERE mint IS NOT NULL ORDER BY creator, mint"
+        )]  # fmt: skip
         cursor = await conn.fetchrow("SELECT name, slot, signature FROM cursors ORDER BY slot DESC LIMIT 1")
     if not creators or cursor is None:
         return 0
-    first = await read_vaults(ctx.settings.rpc_url, creators)
+    first = await read_vaults(ctx.settings.rpc_url, creators, pairs)
     await asyncio.sleep(ctx.settings.reconcile_settle_s)
-    reading = await read_vaults(ctx.settings.rpc_url, creators)
+    reading = await read_vaults(ctx.settings.rpc_url, creators, pairs)
     # a vault whose balance moved between the two readings has money in flight: it is left for the next run
-    moving = {c for c, balance in reading.balances.items() if first.balances.get(c) != balance}
+    moving = {(c, "") for c, balance in reading.balances.items() if first.balances.get(c) != balance}
+    moving |= {pair for pair, amount in reading.tokens.items() if first.tokens.get(pair) != amount}
     # the warehouse is complete up to the reading's slot when the program has no transaction after the
     # indexer's cursor at or below that slot (the cursor is named after the program it follows)
     unseen = await newer_signatures(ctx.settings.rpc_url, cursor["name"], cursor["signature"])
@@ -199,30 +204,34 @@ async def reconcile(ctx: JobContext) -> int:
         return 0
     async with ctx.pool.acquire() as conn:
         books = {
-            r["creator"]: int(r["balance"])
+            (r["creator"], r["mint"]): int(r["balance"])
             for r in await conn.fetch(
-                "SELECT c.creator, "
-                " coalesce((SELECT sum(amount - fee) FROM gifts g WHERE g.creator = c.creator AND g.mint IS NULL"
-                "           AND g.slot <= $1), 0)"
-                " - coalesce((SELECT sum(amount) FROM withdrawals w WHERE w.creator = c.creator AND w.mint IS NULL"
-                "           AND w.slot <= $1), 0) AS balance FROM creators c",
+                "SELECT creator, mint, sum(amount) AS balance FROM ("
+                " SELECT creator, coalesce(mint, '') AS mint, amount - fee AS amount FROM gifts WHERE slot <= $1"
+                " UNION ALL SELECT creator, coalesce(mint, '') AS mint, -amount FROM withdrawals WHERE slot <= $1"
+                ") moves GROUP BY creator, mint",
                 reading.slot,
             )
         }
+    chain = {(c, ""): b for c, b in reading.balances.items()} | dict(reading.tokens)
     found = []
-    for creator, chain_balance in reading.balances.items():
-        ours = books.get(creator, 0)
-        if chain_balance != ours and creator not in moving:
-            found.append(rules.Anomaly(
-                "reconciliation", "critical", f"reconciliation:{creator}:{reading.slot}",
-                f"vault holds {chain_balance} lamports on chain, the warehouse says {ours}",
-                {"signatures": [], "slot": reading.slot, "chain": chain_balance, "warehouse": ours}, creator,
-            ))  # fmt: skip
+    for (creator, mint), on_chain in sorted(chain.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        ours = books.get((creator, mint), 0)
+        if on_chain == ours or (creator, mint) in moving or (mint and on_chain is None and ours == 0):
+            continue
+        unit = "lamports" if not mint else f"base units of {mint}"
+        what = "vault" if not mint else "token vault"
+        found.append(rules.Anomaly(
+            "reconciliation", "critical", f"reconciliation:{creator}:{mint + ':' if mint else ''}{reading.slot}",
+            f"{what} holds {on_chain} {unit} on chain, the warehouse says {ours}",
+            {"signatures": [], "slot": reading.slot, "mint": mint or None, "chain": on_chain, "warehouse": ours},
+            creator,
+        ))  # fmt: skip
     async with ctx.pool.acquire() as conn, conn.transaction():
         await io.upsert_anomalies(conn, found)
-    ctx.notes["reconcile"] = {"slot": reading.slot, "vaults": len(reading.balances) - len(moving),
-                              "in_flight": len(moving), "mismatches": len(found)}  # fmt: skip
-    return len(reading.balances)
+    ctx.notes["reconcile"] = {"slot": reading.slot, "vaults": len(chain) - len(moving), "in_flight": len(moving),
+                              "token_vaults": len(reading.tokens), "mismatches": len(found)}  # fmt: skip
+    return len(chain)
 
 
 JOBS: dict[str, Callable[[JobContext], Awaitable[int]]] = {
