@@ -400,3 +400,34 @@ def test_a_truncated_log_is_detected_and_the_events_before_the_cut_are_kept() ->
     assert len(top) == 6
     complete = {ix.path: ix.logs_complete for ix in decoded.instructions if ix.stack_height == 1}
     assert complete == {"0": True, "1": True, "2": True, "3": True, "4": True, "5": False}
+
+
+# programs whose ids are known independently of any transaction: an account the IDL names after one of them
+# must resolve to that id, wherever the transaction keeps it (static keys or an address lookup table)
+WELL_KNOWN = {
+    "system_program": "11111111111111111111111111111111",
+    "token_program": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
+    "associated_token_program": "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL",
+}
+
+
+def test_named_accounts_through_address_lookup_tables_are_the_right_keys() -> None:
+    decoder = block_decoder()
+    checked = through_tables = 0
+    for path in sorted((REAL / "blocks" / "extracted_from_sava_block").glob("[0-9]*.json")):
+        document = read(path)
+        loaded = document["meta"].get("loadedAddresses") or {}
+        tables = [*loaded.get("writable", []), *loaded.get("readonly", [])]
+        if not tables:
+            continue
+        decoded = decoder.decode(document, slot=1, signature=path.stem)
+        assert isinstance(decoded, DecodedTransaction), path.name
+        first_loaded = len(decoded.account_keys) - len(tables)
+        assert list(decoded.account_keys[first_loaded:]) == tables  # writable ones, then readonly ones
+        for ix in decoded.instructions:
+            for name, key in (ix.named_accounts or {}).items():
+                if name in WELL_KNOWN:
+                    assert key == WELL_KNOWN[name], (path.name, ix.path, name)
+                    checked += 1
+                    through_tables += key not in decoded.account_keys[:first_loaded]
+    assert checked >= 10 and through_tables >= 3, (checked, through_tables)
