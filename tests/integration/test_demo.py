@@ -122,3 +122,11 @@ def test_demo_for_60_seconds_matches_the_chain_then_keeps_its_data_across_a_ctrl
     for port in (int(demo_env["MEMEFANS_DB_PORT"]), ports["rpc"], ports["api"], ports["dashboard"], ports["metrics"]):
         assert not listening(port), port
     assert not (Path(demo_env["MEMEFANS_DATA_DIR"]) / "pg" / "data" / "postmaster.pid").exists()
+
+    # --reset on the data kept: a new chain and an empty warehouse, so only this short run's gifts are there
+    command, ports = demo_command("--for", "5", "--reset")
+    fresh = subprocess.run(command, env=demo_env, capture_output=True, text=True, timeout=300)
+    assert fresh.returncode == 0, fresh.stdout[-3000:] + fresh.stderr[-3000:]
+    assert "reset: the warehouse and the chain start from nothing" in fresh.stdout
+    assert "the warehouse matches the chain" in fresh.stdout
+    assert int(re.findall(r"gifts indexed (\d+);", fresh.stdout)[-1]) < indexed  # the earlier gifts are gone
