@@ -51,6 +51,7 @@ def layout(warehouse: Warehouse, creator: str) -> html.Div:
     )
     pending = int(info["balance"]) - int(info["settled_balance"])
     escrow = warehouse.run(q.escrow, creator) or {}
+    tokens = warehouse.run(q.creator_token_totals, creator)  # in base units of each token
     today = date.today()
     return html.Div(
         [
@@ -72,10 +73,24 @@ def layout(warehouse: Warehouse, creator: str) -> html.Div:
                     ),
                     html.Div([html.Span("Pending"), html.Strong(sol(pending), id="pending")], className="card"),
                     html.Div(
-                        [html.Span("Gifts"), html.Strong(str(info["gift_count"]), id="gift-count")], className="card"
+                        [html.Span("Gifts in SOL"), html.Strong(str(info["gift_count"]), id="gift-count")],
+                        className="card",
                     ),
                 ],
                 className="cards",
+            ),
+            html.Table(
+                [html.Tr([html.Th(h) for h in ("Token", "Gifted", "Fees", "Withdrawn", "Balance", "Gifts")])]
+                + [
+                    html.Tr(
+                        [html.Td(t["mint"], title=t["mint"])]
+                        + [html.Td(f"{int(t[k]):,}") for k in ("gifted", "fees", "withdrawn", "balance", "gift_count")],
+                        **{"data-mint": t["mint"]},
+                    )
+                    for t in tokens
+                ],
+                id="token-totals",
+                hidden=not tokens,
             ),
             html.P(
                 f"Waiting in escrow until the handle is bound: {sol(escrow.get('waiting_amount'))}"

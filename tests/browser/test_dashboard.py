@@ -142,6 +142,12 @@ async def test_a_creator_sees_their_own_page_and_nothing_else(served: Served, tm
             "derived FROM (SELECT * FROM gifts WHERE mint IS NULL AND creator = (SELECT creator FROM gifts "
             "GROUP BY creator ORDER BY count(*) DESC LIMIT 1) LIMIT 1) g, generate_series(1, 30) n"
         )
+        await conn.execute(  # and two token gifts, so that its token totals show
+            "INSERT INTO gifts SELECT 'T' || n || left(g.signature, 80), g.ix_path, g.event_index, g.slot, g.tx_index, "
+            "g.block_time, g.commitment, b.creator, g.fan, g.mint, g.amount, g.fee, g.post_id, g.memo, g.derived "
+            "FROM (SELECT * FROM gifts WHERE mint IS NOT NULL LIMIT 1) g, generate_series(1, 2) n, "
+            "(SELECT creator FROM gifts GROUP BY creator ORDER BY count(*) DESC LIMIT 1) b"
+        )
         mine, other = await conn.fetch(
             "SELECT creator, handle, gifted, gift_count FROM creator_balances WHERE gift_count > 0 "
             "ORDER BY gift_count DESC LIMIT 2"
@@ -161,6 +167,15 @@ async def test_a_creator_sees_their_own_page_and_nothing_else(served: Served, tm
             payouts = await conn.fetchval(
                 "SELECT count(*) FROM withdrawals WHERE creator = $1 AND mint IS NULL", mine["creator"]
             )
+        async with served.pool.acquire() as conn:
+            tokens = await conn.fetch(
+                "SELECT mint, sum(amount) AS gifted, count(*) AS n FROM gifts WHERE creator = $1 AND mint IS NOT NULL "
+                "GROUP BY mint", mine["creator"],
+            )  # fmt: skip
+        assert len(tokens) == 1 and await page.locator("#token-totals tr[data-mint]").count() == len(tokens)
+        for t in tokens:  # each token the creator was gifted, in exact base units
+            cells = await page.locator(f"#token-totals tr[data-mint='{t['mint']}'] td").all_inner_texts()
+            assert (cells[1], cells[5]) == (f"{int(t['gifted']):,}", str(t["n"]))
         totals = await page.locator("#payout-totals").inner_text()  # as the analytics job summed them
         assert (f"SOL: {payouts} payouts" in totals) if payouts else ("SOL:" not in totals)
 

@@ -17,6 +17,7 @@ __all__ = [
     "creator_by_key",
     "creator_gifts_page",
     "creator_mints",
+    "creator_token_totals",
     "creator_withdrawals",
     "creators_of_authority",
     "daily_earnings",
@@ -232,6 +233,16 @@ async def creators_of_authority(pool: asyncpg.Pool, wallet: str) -> list[str]:
     async with pool.acquire() as conn:
         rows = await conn.fetch("SELECT creator FROM creator_balances WHERE authority = $1 ORDER BY creator", wallet)
     return [r["creator"] for r in rows]
+
+
+async def creator_token_totals(pool: asyncpg.Pool, creator: str) -> list[dict[str, Any]]:
+    """Per token a creator was gifted: gifted, fees, withdrawn, balance (exact, from the facts) and gifts."""
+    async with pool.acquire() as conn:
+        return _rows(await conn.fetch(
+            "SELECT t.mint, t.gifted, t.fees, t.withdrawn, t.balance, "
+            "(SELECT count(*) FROM gifts g WHERE g.creator = t.creator AND g.mint = t.mint) AS gift_count "
+            "FROM creator_token_balances t WHERE t.creator = $1 ORDER BY t.mint", creator,
+        ))  # fmt: skip
 
 
 async def creator_mints(pool: asyncpg.Pool, creator: str) -> list[str]:
