@@ -49,6 +49,9 @@ async def test_index_serves_metrics_logs_json_and_stops_cleanly(
         if line and not line.startswith("#") and "{" not in line
     }
     assert values["memefans_indexer_cursor_slot"] > 0
+    assert values["memefans_indexer_tip_slot"] >= values["memefans_indexer_cursor_slot"]
+    assert values["memefans_indexer_slot_lag"] >= 0
+    assert 0 <= values["memefans_indexer_seconds_behind"] < 60  # it keeps up with the local chain
     assert values["memefans_indexer_batches_total"] >= 1
     gifts = sum(c["gift_count"] for c in truth["creators"])
     sent = [
