@@ -69,8 +69,24 @@ async def prepare(url: str, gifts: int) -> None:
     )
 
 
+class TimedWarehouse(Warehouse):
+    """The dashboards' warehouse, noting how long each query took (seconds by query name)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.spent: dict[str, float] = {}
+
+    def run(self, query: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return super().run(query, *args, **kwargs)
+        finally:
+            name = getattr(query, "__name__", "query")
+            self.spent[name] = self.spent.get(name, 0.0) + time.perf_counter() - started
+
+
 def measure(url: str) -> None:
-    warehouse = Warehouse(url)
+    warehouse = TimedWarehouse(url)
     app = create_app(DashboardSettings(), database_url=url)
     try:
         creators = warehouse.run(_creators_by_gifts)
@@ -86,11 +102,14 @@ def measure(url: str) -> None:
                 ("admin platform (KPIs, audit)", lambda: admin.platform_layout(warehouse)),
             ]
             for label, build in pages:
+                warehouse.spent.clear()
                 data, render = timed(build)
                 print(
                     f"{label:<48} data {data * 1000:8.1f} ms   render {render * 1000:7.1f} ms   "
                     f"total {(data + render) * 1000:8.1f} ms {'(over 1 s)' if data + render > 1 else ''}"
                 )
+                slowest = sorted(warehouse.spent.items(), key=lambda kv: -kv[1])[:4]
+                print("    slowest queries: " + ", ".join(f"{n} {t / 5 * 1000:.1f} ms" for n, t in slowest))
     finally:
         warehouse.close()
         app.server.extensions["memefans_warehouse"].close()

@@ -190,6 +190,8 @@ gifts = _fact(
 Index(None, gifts.c.creator, gifts.c.slot)
 Index(None, gifts.c.fan, gifts.c.slot)
 Index(None, gifts.c.post_id)
+# a creator's token gifts without reading its SOL ones (the dashboards' per-token totals)
+Index("ix_gifts_creator_mint_tokens", gifts.c.creator, gifts.c.mint, postgresql_where=gifts.c.mint.isnot(None))
 
 withdrawals = _fact(
     "withdrawals",

@@ -38,8 +38,7 @@ def layout(warehouse: Warehouse, creator: str) -> html.Div:
     info = warehouse.run(q.creator_by_key, creator)
     if info is None:
         return html.Div([html.H2("Unknown creator"), html.P("This account is not registered on the gift pool.")])
-    health = warehouse.run(q.indexer_health)
-    lag = health.get("lag_seconds")
+    lag = warehouse.run(q.indexer_lag)
     banner = (
         html.Div(
             f"The indexer is {float(lag):.0f} s behind the chain: the newest gifts may not show yet.",

@@ -1,4 +1,4 @@
-"""payouts per creator and per batch
+"""payouts per creator and per batch; an index of creators' token gifts
 
 Revision ID: 0003
 Revises: 0002
@@ -41,7 +41,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("signature", "ix_path", "mint", name=op.f("pk_payout_batches")),
     )
 
+    op.create_index(
+        "ix_gifts_creator_mint_tokens", "gifts", ["creator", "mint"], unique=False,
+        postgresql_where=sa.text("mint IS NOT NULL"),
+    )  # fmt: skip
+
 
 def downgrade() -> None:
+    op.drop_index("ix_gifts_creator_mint_tokens", table_name="gifts")
     op.drop_table("payout_batches")
     op.drop_table("payout_totals")

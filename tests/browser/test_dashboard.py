@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -227,6 +228,19 @@ async def test_a_creator_sees_their_own_page_and_nothing_else(served: Served, tm
         assert sum(int(line["amount"]) for line in lines if line["kind"] == "gift") == sum(
             int(r["amount"]) for r in statement if r["kind"] == "gift"
         )
+
+        # the banner: hidden while the indexer keeps up, shown once it has not written its cursor for 2 minutes
+        async with served.pool.acquire() as conn:
+            await conn.execute("UPDATE cursors SET updated_at = now(), details = details || '{\"lag_seconds\": 0}'")
+        await page.reload()
+        await page.locator("#creator-title").wait_for()
+        assert await page.locator("#lag-banner").is_hidden()
+        async with served.pool.acquire() as conn:
+            await conn.execute("UPDATE cursors SET updated_at = now() - interval '120 seconds'")
+        await page.reload()
+        banner = page.locator("#lag-banner")
+        await banner.wait_for()
+        assert re.fullmatch(r"The indexer is 1[23]\d s behind the chain: .*", await banner.inner_text())
 
         # nothing else: another creator's page cannot be asked for, admin pages are closed, a link works once
         await page.goto(f"{served.url}/creator?creator={other['creator']}")

@@ -23,6 +23,7 @@ __all__ = [
     "daily_earnings",
     "escrow",
     "indexer_health",
+    "indexer_lag",
     "payout_batches",
     "payout_totals",
     "platform_kpis",
@@ -154,6 +155,13 @@ async def set_anomaly_status(pool: asyncpg.Pool, anomaly_id: int, status: str, w
     return str(done).endswith(" 1")
 
 
+async def indexer_lag(pool: asyncpg.Pool) -> float | None:
+    """The indexer's lag now, in seconds (None: nothing indexed yet): the one figure a creator's banner needs."""
+    async with pool.acquire() as conn:
+        lag = await conn.fetchval(f"SELECT {LAG_NOW} FROM cursors ORDER BY updated_at DESC LIMIT 1")
+    return None if lag is None else round(float(lag), 1)
+
+
 async def indexer_health(pool: asyncpg.Pool) -> dict[str, Any]:
     async with pool.acquire() as conn:
         cursor = await conn.fetchrow(f"SELECT name, slot, signature, details::text AS details, updated_at, {LAG_NOW} "
@@ -236,12 +244,18 @@ async def creators_of_authority(pool: asyncpg.Pool, wallet: str) -> list[str]:
 
 
 async def creator_token_totals(pool: asyncpg.Pool, creator: str) -> list[dict[str, Any]]:
-    """Per token a creator was gifted: gifted, fees, withdrawn, balance (exact, from the facts) and gifts."""
+    """Per token a creator was gifted: gifted, fees, withdrawn, balance (exact, from the facts) and gifts, in
+    one pass over the creator's gifts and one over its withdrawals."""
     async with pool.acquire() as conn:
         return _rows(await conn.fetch(
-            "SELECT t.mint, t.gifted, t.fees, t.withdrawn, t.balance, "
-            "(SELECT count(*) FROM gifts g WHERE g.creator = t.creator AND g.mint = t.mint) AS gift_count "
-            "FROM creator_token_balances t WHERE t.creator = $1 ORDER BY t.mint", creator,
+            "SELECT mint, coalesce(g.gifted, 0) AS gifted, coalesce(g.fees, 0) AS fees, "
+            "coalesce(w.withdrawn, 0) AS withdrawn, "
+            "coalesce(g.gifted, 0) - coalesce(g.fees, 0) - coalesce(w.withdrawn, 0) AS balance, "
+            "coalesce(g.gift_count, 0) AS gift_count "
+            "FROM (SELECT mint, sum(amount) AS gifted, sum(fee) AS fees, count(*) AS gift_count FROM gifts "
+            "      WHERE creator = $1 AND mint IS NOT NULL GROUP BY mint) g "
+            "FULL JOIN (SELECT mint, sum(amount) AS withdrawn FROM withdrawals "
+            "      WHERE creator = $1 AND mint IS NOT NULL GROUP BY mint) w USING (mint) ORDER BY mint", creator,
         ))  # fmt: skip
 
 
