@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 import uvicorn
 from conftest import free_port
@@ -230,3 +231,40 @@ async def test_the_options_page_keeps_settings_and_refuses_bad_ones(
     stored = await worker.evaluate("() => chrome.storage.local.get(null)")
     assert stored["apiUrl"] == "http://localhost:9999"
     await options.screenshot(path=str(SCREENSHOTS / "options.png"))
+
+
+async def test_the_service_worker_caches_api_answers_for_the_refresh_interval(
+    stack: Stack, browser: tuple[BrowserContext, Worker]
+) -> None:
+    context, worker = browser
+    await worker.evaluate("(s) => chrome.storage.local.set(s)", {"refreshSeconds": 300})  # clears the cache too
+    creators = [c for c in stack.truth["creators"] if c["platform"] == "x"][:2]
+    page = await context.new_page()  # an extension page, to message the worker as the content scripts do
+    await page.goto(f"chrome-extension://{worker.url.split('/')[2]}/options.html")
+
+    async def asked() -> int:
+        async with httpx.AsyncClient() as http:
+            text = (await http.get(stack.api + "/metrics")).text
+        return sum(
+            int(float(line.rsplit(" ", 1)[1]))
+            for line in text.splitlines()
+            if line.startswith('memefans_api_requests_total{route="/v1/creators/{platform}/{handle}"')
+        )
+
+    async def badge(handle: str) -> dict[str, Any]:
+        reply: dict[str, Any] = await page.evaluate(
+            "(h) => chrome.runtime.sendMessage({type: 'creator', platform: 'x', handle: h})", handle
+        )
+        return reply
+
+    before = await asked()
+    first = await badge(creators[0]["handle"])
+    assert first["result"]["known"] is True and await asked() == before + 1
+    await badge(creators[1]["handle"])
+    assert await asked() == before + 2  # another creator is another entry
+    await asyncio.sleep(5.5)  # past the API's Cache-Control max-age (5 s): only the worker's cache can answer now
+    again = [await badge(creators[0]["handle"]) for _ in range(2)]
+    assert again == [first, first] and await asked() == before + 2
+    await worker.evaluate("(s) => chrome.storage.local.set(s)", {"refreshSeconds": 1})  # a new setting: afresh
+    await badge(creators[0]["handle"])
+    assert await asked() == before + 3  # asked again (a conditional request, answered 304 or 200)
