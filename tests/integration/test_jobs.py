@@ -119,23 +119,25 @@ async def test_reconciliation_passes_then_catches_a_tampered_row(filled: Filled)
     assert critical[token["mint"]]["evidence"]["warehouse"] - critical[token["mint"]]["evidence"]["chain"] == 7
 
 
+async def creator_tables(pool: asyncpg.Pool) -> dict[str, list[str]]:
+    """Every row the creator analytics job writes, by table, to compare an incremental run with a full one."""
+    tables = ("creator_daily_earnings", "post_earnings", "top_supporters", "escrow_ledger", "payout_summaries",
+              "payout_totals")  # fmt: skip
+    async with pool.acquire() as conn:
+        return {t: sorted(str(tuple(r)) for r in await conn.fetch(f"SELECT * FROM {t}")) for t in tables}
+
+
 async def test_incremental_equals_full_and_a_failing_job_stops_nothing(
     filled: Filled, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ctx = filled.ctx
-    tables = ("creator_daily_earnings", "post_earnings", "top_supporters", "escrow_ledger", "payout_summaries",
-              "payout_totals")  # fmt: skip
-
-    async def snapshot() -> dict[str, list[str]]:
-        async with ctx.pool.acquire() as conn:
-            return {t: sorted(str(tuple(r)) for r in await conn.fetch(f"SELECT * FROM {t}")) for t in tables}
 
     await run_jobs(ctx, ["creator_analytics"])  # the first run computes everything
     await run_jobs(ctx, ["creator_analytics"])  # an incremental one after it changes nothing
-    incremental = await snapshot()
+    incremental = await creator_tables(ctx.pool)
     ctx.full = True
     await run_jobs(ctx, ["creator_analytics"])
-    assert await snapshot() == incremental
+    assert await creator_tables(ctx.pool) == incremental
     assert sum(len(v) for v in incremental.values()) > 20
 
     async def broken(_: JobContext) -> int:
@@ -167,12 +169,6 @@ async def test_incremental_follows_new_promoted_and_removed_facts(filled: Filled
     from warehouse.sink import _COMMITTED, Sink
 
     ctx = filled.ctx
-    tables = ("creator_daily_earnings", "post_earnings", "top_supporters", "escrow_ledger", "payout_summaries",
-              "payout_totals")  # fmt: skip
-
-    async def snapshot() -> dict[str, list[str]]:
-        async with ctx.pool.acquire() as conn:
-            return {t: sorted(str(tuple(r)) for r in await conn.fetch(f"SELECT * FROM {t}")) for t in tables}
 
     async with ctx.pool.acquire() as conn:
         for table in _COMMITTED:  # everything so far is final
@@ -186,7 +182,7 @@ async def test_incremental_follows_new_promoted_and_removed_facts(filled: Filled
             await _copy_row(conn, table, withdrawal["signature"], signature=dead_sig, slot=top + 100,
                             commitment="confirmed")  # fmt: skip
     await run_jobs(ctx, ["creator_analytics"])
-    before = await snapshot()
+    before = await creator_tables(ctx.pool)
     assert any(str(top + 100) in row for row in before["payout_summaries"])
     # its slot dies; a gift to another creator arrives after it and is promoted
     await Sink(ctx.pool).finalize([], [top + 100], cursor_name="test")
@@ -196,11 +192,11 @@ async def test_incremental_follows_new_promoted_and_removed_facts(filled: Filled
                             commitment="confirmed")  # fmt: skip
     await Sink(ctx.pool).finalize([top + 200], [], cursor_name="test")
     await run_jobs(ctx, ["creator_analytics"])
-    incremental = await snapshot()
+    incremental = await creator_tables(ctx.pool)
     assert incremental != before
     ctx.full = True
     await run_jobs(ctx, ["creator_analytics"])
-    assert await snapshot() == incremental
+    assert await creator_tables(ctx.pool) == incremental
 
 
 async def test_new_high_anomalies_go_to_the_webhook_signed_and_retried(filled: Filled) -> None:
