@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-import asyncpg
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -25,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.routes.actions import router as actions_router
+from api.routes.v1 import DATABASE_DOWN
 from api.routes.v1 import router as v1_router
 from api.settings import ApiSettings
 from api.validation import ApiError
@@ -124,7 +124,7 @@ def _install_errors(app: FastAPI) -> None:
         message = f"the warehouse is unavailable ({type(exc).__name__}); try again shortly"
         return _error(503, "database_unavailable", message, {"Retry-After": "5"})
 
-    for failure in (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+    for failure in DATABASE_DOWN:
         app.add_exception_handler(failure, database_down)
 
     @app.exception_handler(StarletteHTTPException)

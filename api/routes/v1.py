@@ -36,7 +36,11 @@ from api.validation import (
 from warehouse import queries
 from warehouse.queries import Freshness, GiftRecord, TokenTotals
 
-__all__ = ["router"]
+__all__ = ["DATABASE_DOWN", "router"]
+
+# what asyncpg and the network raise when the warehouse is unreachable or lost: health says down, and any
+# other route answers 503 (the app's handler)
+DATABASE_DOWN = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 router = APIRouter(prefix="/v1")
 
@@ -209,7 +213,7 @@ async def wallet_balances(request: Request, pubkey: str) -> WalletBalancesRespon
 async def health(request: Request) -> HealthResponse:
     try:
         fresh = await _freshness(request)
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+    except DATABASE_DOWN:
         return HealthResponse(
             status="down",
             database="down",
