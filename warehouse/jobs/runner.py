@@ -103,7 +103,7 @@ async def creator_analytics(ctx: JobContext) -> int:
         # may still change
         cursor = await conn.fetchval("SELECT min(slot) FROM cursors")
         after = high + 1 if cursor is None else min(high + 1, int(cursor) + 1)
-        low = int(min(pending_low or high + 1, high + 1))
+        low = high + 1 if pending_low is None else int(pending_low)  # the oldest pending transaction's slot
         pending = await conn.fetch(_FACTS_SINCE.format(pending=" AND commitment = 'confirmed'"), low)
         await _set_watermark(
             conn,
@@ -215,7 +215,7 @@ async def reconcile(ctx: JobContext) -> int:
         }
     chain = {(c, ""): b for c, b in reading.balances.items()} | dict(reading.tokens)
     found = []
-    for (creator, mint), on_chain in sorted(chain.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+    for (creator, mint), on_chain in sorted(chain.items()):  # keys are unique: ordered by creator, then mint
         ours = books.get((creator, mint), 0)
         if on_chain == ours or (creator, mint) in moving or (mint and on_chain is None and ours == 0):
             continue
