@@ -37,8 +37,10 @@ from warehouse.jobs.runner import JobContext, run_jobs
 from warehouse.jobs.settings import JobSettings
 from warehouse.server import EmbeddedServer
 
+RUNS = 5  # builds of each page; the median is quoted
 
-def timed(build: Callable[[], Any], runs: int = 5) -> tuple[float, float]:
+
+def timed(build: Callable[[], Any], runs: int = RUNS) -> tuple[float, float]:
     """Median seconds to build a layout (data) and to serialise it (render)."""
     data, render = [], []
     for _ in range(runs):
@@ -109,7 +111,7 @@ def measure(url: str) -> None:
                     f"total {(data + render) * 1000:8.1f} ms {'(over 1 s)' if data + render > 1 else ''}"
                 )
                 slowest = sorted(warehouse.spent.items(), key=lambda kv: -kv[1])[:4]
-                print("    slowest queries: " + ", ".join(f"{n} {t / 5 * 1000:.1f} ms" for n, t in slowest))
+                print("    slowest queries: " + ", ".join(f"{n} {t / RUNS * 1000:.1f} ms" for n, t in slowest))
     finally:
         warehouse.close()
         app.server.extensions["memefans_warehouse"].close()
