@@ -182,7 +182,7 @@ def _gift_rows(gifts: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def gifts_page(
-    warehouse: Warehouse, creator: str, page: int | None, sort_by: list[dict[str, Any]] | None
+    warehouse: Warehouse, creator: str, page: int, sort_by: list[dict[str, Any]] | None
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of the creator's gifts, sorted in the database (all of them, not the newest few), and the
     number of pages; the table's sort request is checked against the sortable columns."""
@@ -190,9 +190,8 @@ def gifts_page(
     column = wanted.get("column_id")
     sort = column if column in q.GIFT_SORTS else "time"
     descending = wanted.get("direction", "desc") == "desc" if column in q.GIFT_SORTS else True
-    offset = max(0, int(page or 0)) * GIFTS_PAGE
     gifts, total = warehouse.run(
-        q.creator_gifts_page, creator, offset=offset, limit=GIFTS_PAGE, sort=sort, descending=descending
+        q.creator_gifts_page, creator, offset=page * GIFTS_PAGE, limit=GIFTS_PAGE, sort=sort, descending=descending
     )
     return _gift_rows(gifts), max(1, -(-total // GIFTS_PAGE))
 
@@ -270,10 +269,10 @@ def register(app: Dash, warehouse: Warehouse) -> None:
         creator = flask.session.get("creator")
         if flask.session.get("role") != "creator" or not creator:
             return no_update, no_update, no_update
-        if "gifts-table.sort_by" in callback_context.triggered_prop_ids:
-            page = 0  # a new order starts on its first page
-        data, pages = gifts_page(warehouse, creator, page, sort_by)
-        return data, pages, max(0, int(page or 0))
+        # a new order starts on its first page
+        current = 0 if "gifts-table.sort_by" in callback_context.triggered_prop_ids else max(0, int(page or 0))
+        data, pages = gifts_page(warehouse, creator, current, sort_by)
+        return data, pages, current
 
     @app.callback(
         Output("statement", "data"),
