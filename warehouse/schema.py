@@ -22,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     PrimaryKeyConstraint,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -182,6 +183,10 @@ gifts = _fact(
     Column("post_id", String(128), nullable=False, server_default=""),
     Column("memo", String(256), nullable=False, server_default=""),
     Column("derived", Boolean, nullable=False, server_default=text("false")),
+    # the post id and memo as the fan sent them, where the text above had to differ (a NUL byte, invalid
+    # UTF-8 replaced by U+FFFD); NULL when the text holds the bytes exactly
+    Column("post_id_bytes", LargeBinary),
+    Column("memo_bytes", LargeBinary),
     checks=(
         CheckConstraint("amount >= 0", name="amount"),
         CheckConstraint("fee >= 0 AND fee <= amount", name="fee"),
@@ -254,6 +259,18 @@ cursors = Table(
     Column("signature", SIG),
     Column("details", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     _now(),
+)
+
+# the one chain and program this warehouse holds, recorded by the first index (one row)
+chain_identity = Table(
+    "chain_identity",
+    metadata,
+    Column("id", SmallInteger, primary_key=True, server_default=text("1")),
+    Column("genesis_hash", KEY, nullable=False),
+    Column("program_id", KEY, nullable=False),
+    Column("rpc_url", Text),
+    Column("recorded_at", TS, nullable=False, server_default=func.now()),
+    CheckConstraint("id = 1", name="one_row"),
 )
 
 dead_letters = Table(

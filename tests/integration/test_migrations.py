@@ -59,7 +59,7 @@ def test_upgrade_downgrade_upgrade_matches_metadata(empty_db: str) -> None:
 
     upgrade(empty_db)
     assert asyncio.run(_tables(empty_db)) == after_first
-    assert head_revision() == "0003"
+    assert head_revision() == "0004"
     assert _diffs(empty_db) == []
 
 
