@@ -6,6 +6,8 @@
 - `template_db` (session): a database migrated to head once; tests clone it.
 - `db_url` (function): a fresh database cloned from the template (CREATE DATABASE ... TEMPLATE), dropped after.
 - `db_pool` (function): an asyncpg pool on `db_url`.
+- `realdata` (session): the folder of real mainnet data the decoder tests read, `tests/fixtures/realdata`
+  (where each file comes from: its PROVENANCE.md). It ships with the repository, so a missing folder fails.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ import pytest
 from warehouse.db import connect, create_pool, upgrade
 from warehouse.server import EmbeddedServer
 
+# only a path: nothing is read until a test asks for it (collection hooks and the `realdata` fixture)
+REALDATA = Path(__file__).resolve().parent / "fixtures" / "realdata"
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -36,6 +41,12 @@ def free_port() -> int:
 
 def with_database(url: str, database: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
+
+
+@pytest.fixture(scope="session")
+def realdata() -> Path:
+    assert REALDATA.is_dir(), f"{REALDATA} is missing: it is part of the repository"
+    return REALDATA
 
 
 @pytest.fixture(scope="session")

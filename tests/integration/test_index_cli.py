@@ -16,9 +16,6 @@ import httpx
 from conftest import free_port
 from indexer_harness import local_chain, simulate, wait_until_indexed
 
-from warehouse.settings import CHECKOUT_ROOT
-
-REAL = CHECKOUT_ROOT.parent / "shared" / "realdata"
 MEMEFANS = [sys.executable, "-m", "memefans.cli"]
 
 
@@ -71,10 +68,10 @@ def decode(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*MEMEFANS, "decode", *args], capture_output=True, text=True, timeout=60, check=False)
 
 
-def test_decode_prints_a_real_transaction_as_json() -> None:
-    legacy = next((REAL / "idls/pump").glob("pump__LEGACY_format*.json"))
+def test_decode_prints_a_real_transaction_as_json(realdata: Path) -> None:
+    (legacy,) = (realdata / "idls/pump").glob("pump__LEGACY_format*.json")
     result = decode(
-        str(REAL / "transactions/pumpfun/chainstack__raw_buy_tx_from_getTransaction.json"), "--idl", str(legacy)
+        str(realdata / "transactions/pumpfun/chainstack__raw_buy_tx_from_getTransaction.json"), "--idl", str(legacy)
     )
     assert result.returncode == 0, result.stderr
     decoded = json.loads(result.stdout)
@@ -88,20 +85,20 @@ def test_decode_prints_a_real_transaction_as_json() -> None:
     assert "2" in paths and any(p.startswith("2.") for p in paths)
 
 
-def test_decode_summarises_a_whole_block(tmp_path: Path) -> None:
-    pump = next((REAL / "idls/pump").glob("pump__v030_format__pump-public-docs_0c64400*.json"))
-    result = decode(str(REAL / "blocks/sava__getBlock_mainnet.json.zip"), "--idl", str(pump))
+def test_decode_summarises_a_whole_block(realdata: Path) -> None:
+    (pump,) = (realdata / "idls/pump").glob("pump__v030_format__pump-public-docs_0c64400*.json")
+    result = decode(str(realdata / "blocks/sava__getBlock_mainnet.json.zip"), "--idl", str(pump))
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert (summary["transactions"], summary["failed"], summary["undecodable"]) == (1790, 409, 0)
     assert summary["events"] == {"6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P:TradeEvent": 13}
 
 
-def test_decode_says_why_it_cannot(tmp_path: Path) -> None:
-    meta_only = next((REAL / "transactions/carbon_meta_only").glob("*.json"))
+def test_decode_says_why_it_cannot(tmp_path: Path, realdata: Path) -> None:
+    meta_only = realdata / "transactions/carbon_meta_only/carbon__simple_tx.json"
     result = decode(str(meta_only))
     assert result.returncode == 1 and "undecodable: meta missing" in result.stderr
     missing = decode(str(tmp_path / "nope.json"))
     assert missing.returncode == 2 and "cannot read" in missing.stderr
-    no_address = decode(str(meta_only), "--idl", str(REAL / "idls/pinax_substreams_idls/orca__whirlpool__idl.json"))
+    no_address = decode(str(meta_only), "--idl", str(realdata / "idls/pinax_substreams_idls/orca__whirlpool__idl.json"))
     assert no_address.returncode == 2 and "--program-id" in no_address.stderr

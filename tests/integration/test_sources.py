@@ -12,10 +12,8 @@ from indexer_harness import local_chain, program_signatures, simulate
 
 from indexer.sources import BackfillSource, Cursor, ReplaySource, RpcClient, SourceError
 from programs.gift_pool.client import PROGRAM_ID
-from warehouse.settings import CHECKOUT_ROOT
 
 PROGRAM = str(PROGRAM_ID)
-REAL = CHECKOUT_ROOT.parent / "shared" / "realdata"
 
 
 async def drain(
@@ -79,17 +77,17 @@ async def test_an_unreachable_cluster_is_a_source_error_after_the_retries() -> N
             await rpc.get_slot()
 
 
-async def test_replay_reads_real_files_blocks_and_zips() -> None:
-    block = await drain(ReplaySource([REAL / "blocks" / "sava__getBlock_mainnet.json.zip"]))
+async def test_replay_reads_real_files_blocks_and_zips(realdata: Path) -> None:
+    block = await drain(ReplaySource([realdata / "blocks" / "sava__getBlock_mainnet.json.zip"]))
     assert len(block) == 1790 and len({s for s, _, _ in block}) == 1790
     assert {slot for _, slot, _ in block} == {361774429}
-    pumpfun = await drain(ReplaySource([REAL / "transactions" / "pumpfun"]))
+    pumpfun = await drain(ReplaySource([realdata / "transactions" / "pumpfun"]))
     assert len(pumpfun) == 5
     assert [slot for _, slot, _ in pumpfun] == sorted(slot for _, slot, _ in pumpfun)
     # a resume after the second one gives the other three
     signature, slot, _ = pumpfun[1]
     assert [
-        s for s, _, _ in await drain(ReplaySource([REAL / "transactions" / "pumpfun"]), Cursor(slot, signature))
+        s for s, _, _ in await drain(ReplaySource([realdata / "transactions" / "pumpfun"]), Cursor(slot, signature))
     ] == [s for s, _, _ in pumpfun[2:]]
 
 

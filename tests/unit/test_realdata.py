@@ -1,40 +1,71 @@
-"""The decoder on real mainnet data nobody here wrote (../shared/realdata, see its MANIFEST.md): every
-transaction decodes, the values other projects' tests assert come out exactly, failed transactions give
-no facts, double emissions give one fact, shared discriminators stay with their program, the whole
-block decodes, both IDL formats of one program agree, and a truncated log is recovered from."""
+"""The decoder on real mainnet data nobody here wrote (tests/fixtures/realdata; where each file comes from
+is in its PROVENANCE.md, checked here byte for byte): every transaction decodes, the values other
+projects' tests assert come out exactly, failed transactions give no facts, double emissions give one
+fact, shared discriminators stay with their program, the whole block decodes, both IDL formats of one
+program agree, and a truncated log is recovered from."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import zipfile
 from collections import Counter
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import REALDATA
 
 from indexer.decode import DecodedTransaction, Decoder, Event, Idl, Undecodable, load_idl
-from warehouse.settings import CHECKOUT_ROOT
 
-REAL = CHECKOUT_ROOT.parent / "shared" / "realdata"
-IDLS = REAL / "idls"
 PUMP, PUMP_AMM = "6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P", "pAMMBay6oceH9fJKBRHGP5D4bD4sWpmSwMn52FMfXEA"
 CLMM = "CAMMCzo5YL8w4VFF8KVHrK22GGUsp5VTaW7grrKgrWqK"
 TRADE_EVENT = bytes.fromhex("bddb7fd34ee661ee")
 
-pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason="../shared/realdata is not beside the checkout")
+IdlLoader = Callable[[str], Idl]
 
 
-@cache
-def idl(name: str) -> Idl:
-    (path,) = [p for p in IDLS.rglob("*.json") if p.name.startswith(name)]
-    return load_idl(path)
+@pytest.fixture(scope="session")
+def idl(realdata: Path) -> IdlLoader:
+    """An IDL of the collection by the start of its file name, loaded once per run."""
+
+    @cache
+    def load(name: str) -> Idl:
+        (path,) = [p for p in (realdata / "idls").rglob("*.json") if p.name.startswith(name)]
+        return load_idl(path)
+
+    return load
 
 
-# the IDL vintage that matches each era of on-chain layouts (MANIFEST: "event-layout drift")
+@pytest.fixture(scope="session")
+def pinax(realdata: Path) -> dict[str, Any]:
+    return _pinax(realdata)
+
+
+def _pinax(realdata: Path) -> dict[str, Any]:
+    vectors: dict[str, Any] = json.loads(
+        (realdata / "event_vectors/pinax_substreams_solana_idls/pinax_vectors.derived.json").read_text()
+    )
+    return vectors
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One case per transaction file and per checked pinax vector: the files are listed when the tests are
+    collected, not when this module is imported, and an empty listing is an error, never zero tests."""
+    if metafunc.definition.name == "test_every_real_transaction_decodes":
+        files = transaction_files(REALDATA)
+        assert len(files) >= 40, f"the real transactions are missing from {REALDATA}"
+        metafunc.parametrize("path", files, ids=[p.name[:48] for p in files])
+    if metafunc.definition.name == "test_pinax_vectors_decode_to_the_values_their_tests_assert":
+        vectors = [v for v in _pinax(REALDATA)["vectors"] if _vector_id(v) in PINAX_IDLS]
+        metafunc.parametrize("vector", vectors, ids=[v["test_fn"] for v in vectors])
+
+
+# the IDL vintage that matches each era of on-chain layouts (PROVENANCE.md: "Event layouts drift")
 PUMP_LEGACY = "pump__LEGACY_format__chainstack_dcd8475"  # 2024: TradeEvent 8 fields declared, 10 on chain
 PUMP_2025_08 = "pump__v030_format__pump-public-docs_0c64400"  # the Aug-2025 block's 21-field layout
 PUMP_AMM_2025_08 = "pump_amm__v030_format__pump-public-docs_0c64400"
@@ -42,7 +73,7 @@ BLOCK_IDLS = (PUMP_2025_08, PUMP_AMM_2025_08, "jupiter__v6__idl", "meteora__dlmm
               "raydium__cpmm__idl-v2", "meteora__daam__idl", "pancakeswap__idl")  # fmt: skip
 
 
-def block_decoder() -> Decoder:
+def block_decoder(idl: IdlLoader) -> Decoder:
     return Decoder([idl(n) for n in BLOCK_IDLS])
 
 
@@ -52,17 +83,16 @@ def read(path: Path) -> dict[str, Any]:
     return result
 
 
-def transaction_files() -> list[Path]:
-    files = sorted((REAL / "transactions").rglob("*.json"))
-    files += sorted((REAL / "blocks" / "extracted_from_sava_block").glob("[0-9]*.json"))
+def transaction_files(realdata: Path) -> list[Path]:
+    files = sorted((realdata / "transactions").rglob("*.json"))
+    files += sorted((realdata / "blocks" / "extracted_from_sava_block").glob("[0-9]*.json"))
     return files
 
 
 NOT_RPC_SHAPED = {"carbon_meta_only", "geyser"}  # a bare meta object / Yellowstone updates: no message to decode
 
 
-@pytest.mark.parametrize("path", transaction_files(), ids=lambda p: p.name[:48])
-def test_every_real_transaction_decodes(path: Path) -> None:
+def test_every_real_transaction_decodes(path: Path, idl: IdlLoader) -> None:
     era = PUMP_LEGACY if "2024" in path.name or "chainstack__raw" in path.name else PUMP_2025_08
     decoder = Decoder([idl(era), *(idl(n) for n in BLOCK_IDLS[1:])])
     decoded = decoder.decode(read(path), slot=1)
@@ -94,8 +124,7 @@ def _flat(value: Any) -> dict[str, Any]:
     return out
 
 
-PINAX = json.loads((REAL / "event_vectors/pinax_substreams_solana_idls/pinax_vectors.derived.json").read_text())
-# test function -> the IDL vintage whose layout the vector has (MANIFEST section 6)
+# test function -> the IDL vintage whose layout the vector has (PROVENANCE.md, pinax)
 PINAX_IDLS = {
     "unpack_swap_v2": "raydium__clmm__v3__idl",
     "decode_swap_event": "dflow__v4__idl",
@@ -129,7 +158,7 @@ PINAX_IDLS = {
     "unpack_cpmm_swap_event_v1": "raydium__cpmm__idl-v1",
     "unpack_cpmm_swap_event_v2": "raydium__cpmm__idl-v2",
 }
-# Vectors that are out of scope, each with its reason (the MANIFEST's own findings):
+# Vectors that are out of scope, each with its reason (found when the vectors were collected):
 PINAX_OUT_OF_SCOPE = {
     # Raydium AMM v4 is a native (non-Anchor) program: one-byte tags, logs not in Anchor's event format
     "unpack_amm_v4_swap_event", "unpack_amm_v4_swap_event_2", "unpack_amm_v4_swap_instruction",
@@ -150,18 +179,17 @@ def _vector_id(v: dict[str, Any]) -> str:
     )
 
 
-def test_every_pinax_vector_is_either_checked_or_out_of_scope_for_a_stated_reason() -> None:
-    ids = [_vector_id(v) for v in PINAX["vectors"]]
+def test_every_pinax_vector_is_either_checked_or_out_of_scope_for_a_stated_reason(pinax: dict[str, Any]) -> None:
+    ids = [_vector_id(v) for v in pinax["vectors"]]
     assert set(ids) <= set(PINAX_IDLS) | PINAX_OUT_OF_SCOPE
     assert len([i for i in ids if i in PINAX_IDLS]) == 32  # of 43: the other 11 are listed with their reasons
 
 
-@pytest.mark.parametrize(
-    "vector", [v for v in PINAX["vectors"] if _vector_id(v) in PINAX_IDLS], ids=lambda v: v["test_fn"]
-)
-def test_pinax_vectors_decode_to_the_values_their_tests_assert(vector: dict[str, Any]) -> None:
+def test_pinax_vectors_decode_to_the_values_their_tests_assert(
+    vector: dict[str, Any], idl: IdlLoader, realdata: Path
+) -> None:
     program = idl(PINAX_IDLS[vector["test_fn"]])
-    data = bytes.fromhex(vector["hex"][0]) if vector["hex"] else _full_base64(vector)
+    data = bytes.fromhex(vector["hex"][0]) if vector["hex"] else _full_base64(realdata, vector)
     if data.startswith(bytes.fromhex("e445a52e51cb9a1d")):  # an emit_cpi! self-invocation: the event follows
         data = data[8:]
     if data[:8] in program.events:
@@ -179,16 +207,16 @@ def test_pinax_vectors_decode_to_the_values_their_tests_assert(vector: dict[str,
     assert end <= len(data)
 
 
-def _full_base64(vector: dict[str, Any]) -> bytes:
+def _full_base64(realdata: Path, vector: dict[str, Any]) -> bytes:
     """The derived file cut `concat!(...)` literals short: join them again from the test's own source."""
-    source = (REAL / "event_vectors/pinax_substreams_solana_idls" / vector["source_file"]).read_text()
+    source = (realdata / "event_vectors/pinax_substreams_solana_idls" / vector["source_file"]).read_text()
     body = source[source.index(f"fn {vector['test_fn']}(") :]
     literal = body[body.index("concat!(") : body.index(");", body.index("concat!("))]
     return base64.b64decode("".join(re.findall(r'"([A-Za-z0-9+/=]+)"', literal)))
 
 
-def test_the_borsh_encoding_vectors_pump_amm_buy_and_launchpad_trade() -> None:
-    text = (REAL / "event_vectors/LuKks_borsh-encoding/test_basic.js").read_text()
+def test_the_borsh_encoding_vectors_pump_amm_buy_and_launchpad_trade(realdata: Path, idl: IdlLoader) -> None:
+    text = (realdata / "event_vectors/LuKks_borsh-encoding/test_basic.js").read_text()
     buy_log = re.search(r"Program data: (Z/RSHyz1d3ew[A-Za-z0-9+/=]+)", text)
     assert buy_log is not None
     data = base64.b64decode(buy_log.group(1))
@@ -213,8 +241,8 @@ def test_the_borsh_encoding_vectors_pump_amm_buy_and_launchpad_trade() -> None:
     )  # fmt: skip
 
 
-def test_vixen_pump_fun_instructions_with_their_named_accounts() -> None:
-    folder = REAL / "event_vectors/vixen_pump_fun_instruction_ground_truth"
+def test_vixen_pump_fun_instructions_with_their_named_accounts(realdata: Path, idl: IdlLoader) -> None:
+    folder = realdata / "event_vectors/vixen_pump_fun_instruction_ground_truth"
     decoded: dict[str, tuple[str, dict[str, Any], dict[str, str]]] = {}
     for path in folder.glob("*_tx.json"):
         fixture = json.loads(path.read_text())
@@ -254,9 +282,9 @@ def trades(decoded: DecodedTransaction | Undecodable) -> list[Event]:
     return [e for e in decoded.events if e.program_id == PUMP and e.name == "TradeEvent"]
 
 
-def test_the_chainstack_round_trip_is_two_trades_not_four() -> None:
+def test_the_chainstack_round_trip_is_two_trades_not_four(realdata: Path, idl: IdlLoader) -> None:
     decoded = Decoder([idl(PUMP_LEGACY)]).decode(
-        read(REAL / "transactions/pumpfun/chainstack__raw_buy_tx_from_getTransaction.json")
+        read(realdata / "transactions/pumpfun/chainstack__raw_buy_tx_from_getTransaction.json")
     )
     found = trades(decoded)
     assert [(e.source, e.fields["solAmount"], e.fields["tokenAmount"], e.fields["isBuy"]) for e in found] == [
@@ -266,12 +294,12 @@ def test_the_chainstack_round_trip_is_two_trades_not_four() -> None:
     assert all(e.drift and len(e.extra) == 16 for e in found)
 
 
-def test_known_trade_amounts_of_other_eras() -> None:
-    sell = Decoder([idl(PUMP_LEGACY)]).decode(read(REAL / "transactions/pumpfun/soltxs__pumpfun_sell_rpc.json"))
+def test_known_trade_amounts_of_other_eras(realdata: Path, idl: IdlLoader) -> None:
+    sell = Decoder([idl(PUMP_LEGACY)]).decode(read(realdata / "transactions/pumpfun/soltxs__pumpfun_sell_rpc.json"))
     assert [(e.fields["solAmount"], e.fields["tokenAmount"], e.fields["isBuy"]) for e in trades(sell)] == [
         (37437283903, 592443959000000, False)
     ]
-    extract = REAL / "blocks/extracted_from_sava_block"
+    extract = realdata / "blocks/extracted_from_sava_block"
     (direct,) = extract.glob("0235__*.json")
     found = trades(Decoder([idl(PUMP_2025_08)]).decode(read(direct), slot=361774429))
     assert [(e.fields["sol_amount"], e.fields["is_buy"], e.drift) for e in found] == [(2574272457, False, False)]
@@ -287,9 +315,9 @@ FAILED = {
 
 
 @pytest.mark.parametrize("prefix", sorted(FAILED))
-def test_failed_transactions_yield_no_facts(prefix: str) -> None:
-    (path,) = (REAL / "blocks/extracted_from_sava_block").glob(f"{prefix}__*.json")
-    decoded = block_decoder().decode(read(path), slot=361774429)
+def test_failed_transactions_yield_no_facts(prefix: str, realdata: Path, idl: IdlLoader) -> None:
+    (path,) = (realdata / "blocks/extracted_from_sava_block").glob(f"{prefix}__*.json")
+    decoded = block_decoder(idl).decode(read(path), slot=361774429)
     assert isinstance(decoded, DecodedTransaction)
     assert decoded.success is False and decoded.events == () and decoded.error is not None
     expected_name = FAILED[prefix][1]
@@ -301,16 +329,18 @@ def test_failed_transactions_yield_no_facts(prefix: str) -> None:
         assert would_be.fields["sol_amount"] == 716494071
 
 
-def test_a_failed_transaction_without_an_instruction_error_is_named() -> None:
-    path = REAL / "transactions/misc_non_anchor/solnet__GetTransactionResponse2__failed_governance.json"
+def test_a_failed_transaction_without_an_instruction_error_is_named(realdata: Path) -> None:
+    path = realdata / "transactions/misc_non_anchor/solnet__GetTransactionResponse2__failed_governance.json"
     decoded = Decoder([]).decode(read(path))
     assert isinstance(decoded, DecodedTransaction)
     assert decoded.error is not None and decoded.error.name == "InvalidRentPayingAccount" and decoded.events == ()
 
 
 @pytest.mark.parametrize("prefix", ["1238", "1208"])
-def test_other_programs_sharing_pump_funs_discriminator_are_not_pump_fun(prefix: str) -> None:
-    (path,) = (REAL / "blocks/extracted_from_sava_block").glob(f"{prefix}__*.json")
+def test_other_programs_sharing_pump_funs_discriminator_are_not_pump_fun(
+    prefix: str, realdata: Path, idl: IdlLoader
+) -> None:
+    (path,) = (realdata / "blocks/extracted_from_sava_block").glob(f"{prefix}__*.json")
     raw = read(path)
     logged = [
         base64.b64decode(line.split()[2]) for line in raw["meta"]["logMessages"] if line.startswith("Program data:")
@@ -321,11 +351,11 @@ def test_other_programs_sharing_pump_funs_discriminator_are_not_pump_fun(prefix:
     assert [e for e in decoded.events if e.name == "TradeEvent"] == []
 
 
-def test_the_whole_mainnet_block_decodes_with_events_counted_by_program() -> None:
-    with zipfile.ZipFile(REAL / "blocks/sava__getBlock_mainnet.json.zip") as archive:
+def test_the_whole_mainnet_block_decodes_with_events_counted_by_program(realdata: Path, idl: IdlLoader) -> None:
+    with zipfile.ZipFile(realdata / "blocks/sava__getBlock_mainnet.json.zip") as archive:
         block = json.loads(archive.read(archive.namelist()[0]))
     block = block.get("result", block)
-    decoder = block_decoder()
+    decoder = block_decoder(idl)
     results = [decoder.decode(tx, slot=block["parentSlot"] + 1) for tx in block["transactions"]]
     assert len(results) == 1790
     assert [r for r in results if isinstance(r, Undecodable)] == []
@@ -340,12 +370,12 @@ def test_the_whole_mainnet_block_decodes_with_events_counted_by_program() -> Non
     assert not [e for r in decoded for e in r.events if e.drift]  # the Aug-2025 IDLs fit the Aug-2025 block
 
 
-def test_both_idl_formats_of_one_program_decode_the_same_events() -> None:
-    folder = IDLS / "explorer_mocks_same_program_0.29_vs_0.30"
+def test_both_idl_formats_of_one_program_decode_the_same_events(realdata: Path) -> None:
+    folder = realdata / "idls" / "explorer_mocks_same_program_0.29_vs_0.30"
     legacy = load_idl(folder / "anchor-0.29.0-devi51mZmdwUJGU9hjN27vEz64Gps7uUefqxg27EAtH.json").with_address(CLMM)
     modern = load_idl(folder / "anchor-0.30.1-devi51mZmdwUJGU9hjN27vEz64Gps7uUefqxg27EAtH.json").with_address(CLMM)
     assert legacy.legacy and not modern.legacy
-    with zipfile.ZipFile(REAL / "blocks/sava__getBlock_mainnet.json.zip") as archive:
+    with zipfile.ZipFile(realdata / "blocks/sava__getBlock_mainnet.json.zip") as archive:
         block = json.loads(archive.read(archive.namelist()[0]))
     block = block.get("result", block)
 
@@ -363,8 +393,8 @@ def test_both_idl_formats_of_one_program_decode_the_same_events() -> None:
     assert swaps(legacy) == found
 
 
-def test_a_truncated_log_is_detected_and_the_events_before_the_cut_are_kept() -> None:
-    (path,) = (REAL / "logs_only").glob("*.json")
+def test_a_truncated_log_is_detected_and_the_events_before_the_cut_are_kept(realdata: Path, idl: IdlLoader) -> None:
+    (path,) = (realdata / "logs_only").glob("*.json")
     logs: list[str] = json.loads(path.read_text())["logMessages"]
     # rebuild the transaction the log belongs to: one instruction per `invoke`, at its depth
     programs = ["Payer111111111111111111111111111111111111111"]
@@ -411,10 +441,10 @@ WELL_KNOWN = {
 }
 
 
-def test_named_accounts_through_address_lookup_tables_are_the_right_keys() -> None:
-    decoder = block_decoder()
+def test_named_accounts_through_address_lookup_tables_are_the_right_keys(realdata: Path, idl: IdlLoader) -> None:
+    decoder = block_decoder(idl)
     checked = through_tables = 0
-    for path in sorted((REAL / "blocks" / "extracted_from_sava_block").glob("[0-9]*.json")):
+    for path in sorted((realdata / "blocks" / "extracted_from_sava_block").glob("[0-9]*.json")):
         document = read(path)
         loaded = document["meta"].get("loadedAddresses") or {}
         tables = [*loaded.get("writable", []), *loaded.get("readonly", [])]
@@ -431,3 +461,14 @@ def test_named_accounts_through_address_lookup_tables_are_the_right_keys() -> No
                     checked += 1
                     through_tables += key not in decoded.account_keys[:first_loaded]
     assert checked >= 10 and through_tables >= 3, (checked, through_tables)
+
+
+def test_every_file_is_the_one_its_provenance_names(realdata: Path) -> None:
+    """PROVENANCE.md lists each file with its SHA-256; the folder holds exactly those files, unchanged."""
+    listed = dict(
+        re.findall(r"^\| `([^`]+)` \|.*\| `([0-9a-f]{64})` \|$", (realdata / "PROVENANCE.md").read_text(), re.M)
+    )
+    present = {str(p.relative_to(realdata)) for p in realdata.rglob("*") if p.is_file() and p.name != "PROVENANCE.md"}
+    assert set(listed) == present
+    assert {name: hashlib.sha256((realdata / name).read_bytes()).hexdigest() for name in present} == listed
+    assert len(present) == 73
