@@ -1,1 +1,1 @@
-"""api: see ../shared/DESIGN.md for its place in the data flow."""
+"""api: the HTTP API the extension and other clients read (docs/ARCHITECTURE.md places it in the data flow)."""

@@ -1,1 +1,1 @@
-"""dashboards: see ../shared/DESIGN.md for its place in the data flow."""
+"""dashboards: the Dash app for creators and admins (docs/ARCHITECTURE.md places it in the data flow)."""

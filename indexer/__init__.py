@@ -1,1 +1,1 @@
-"""indexer: see ../shared/DESIGN.md for its place in the data flow."""
+"""indexer: chain transactions to warehouse rows, exactly once (docs/ARCHITECTURE.md places it in the data flow)."""

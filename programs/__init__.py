@@ -1,1 +1,1 @@
-"""programs: see ../shared/DESIGN.md for its place in the data flow."""
+"""programs: the on-chain gift pool and the local chain it runs on (docs/ARCHITECTURE.md)."""

@@ -1,1 +1,1 @@
-"""warehouse: see ../shared/DESIGN.md for its place in the data flow."""
+"""warehouse: the PostgreSQL schema, its write side, its read side and the jobs (docs/ARCHITECTURE.md)."""

@@ -1,1 +1,1 @@
-"""routes: see ../shared/DESIGN.md for its place in the data flow."""
+"""routes: the API's route modules, /v1 data and the Solana Actions (docs/ARCHITECTURE.md)."""

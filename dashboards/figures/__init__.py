@@ -1,1 +1,1 @@
-"""figures: see ../shared/DESIGN.md for its place in the data flow."""
+"""figures: pure DataFrame -> plotly Figure functions for the dashboard pages (docs/ARCHITECTURE.md)."""

@@ -1,1 +1,1 @@
-"""pages: see ../shared/DESIGN.md for its place in the data flow."""
+"""pages: the creator's page (creator.py) and the admins' pages (admin.py) of the dashboard (docs/ARCHITECTURE.md)."""

@@ -1,1 +1,1 @@
-"""gift_pool: see ../shared/DESIGN.md for its place in the data flow."""
+"""gift_pool: the on-chain program, its build, its IDL and a Python client (docs/ARCHITECTURE.md, README.md)."""

@@ -1,1 +1,1 @@
-"""localnet: see ../shared/DESIGN.md for its place in the data flow."""
+"""localnet: a local Solana chain (JSON-RPC, PubSub) over LiteSVM, and a traffic simulator (docs/ARCHITECTURE.md)."""

@@ -1,1 +1,1 @@
-"""jobs: see ../shared/DESIGN.md for its place in the data flow."""
+"""jobs: scheduled analytics, anomaly rules and reconciliation over the warehouse (docs/ARCHITECTURE.md)."""
