@@ -10,11 +10,19 @@ Commitment: rows arrive `confirmed` (or `finalized` when their slot is already r
 to before the first dead slot in the same transaction.
 
 The sink knows tables and columns, not events: the indexer's projection turns decoded events into rows.
+
+Text from the chain reaches it already cleaned by the decoder (no NUL, no invalid UTF-8). What else could
+still make PostgreSQL refuse a value is held off here, where it is cheap: JSONB values (a node's `err`, a
+dead letter's payload) are written with NUL and lone surrogates replaced by U+FFFD, and dead letters' text
+likewise, so that a dead letter can always be written. A row the database still refuses (or that the
+client cannot encode) fails its whole batch as not transient: the pipeline then stores each transaction
+alone and turns the one refused into a `sink` dead letter, none of its rows stored.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -37,6 +45,7 @@ __all__ = [
     "columns",
     "key_of",
     "open_sink",
+    "storable_text",
 ]
 
 
@@ -50,7 +59,8 @@ class SinkError(WarehouseError):
 
 
 def _failure(what: str, exc: BaseException) -> SinkError:
-    refused = isinstance(exc, asyncpg.DataError | asyncpg.IntegrityConstraintViolationError)
+    # UnicodeError: the client could not encode a value (a lone surrogate): retrying cannot help either
+    refused = isinstance(exc, asyncpg.DataError | asyncpg.IntegrityConstraintViolationError | UnicodeError)
     return SinkError(f"{what}: {type(exc).__name__}: {exc}", transient=not refused)
 
 
@@ -177,11 +187,36 @@ def _is_serial(table: Table, name: str) -> bool:
 _STATEMENTS = {t.name: _statement(t) for t in SINK_TABLES}
 
 
+# `\u0000` escaped by an odd number of backslashes: a NUL, which JSONB refuses (an even number is a
+# backslash followed by the letters u0000, which is fine)
+_NUL_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates: no PostgreSQL text holds them
+
+
+def storable_text(text: str) -> str:
+    """`text` with what PostgreSQL's text and JSONB refuse (NUL, lone surrogates) replaced by U+FFFD."""
+    return _UNSTORABLE.sub("\ufffd", text) if _UNSTORABLE.search(text) else text
+
+
+def _storable(value: Any) -> Any:
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, dict):
+        return {storable_text(str(k)): _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(v) for v in value]
+    return value
+
+
 def _encode_jsonb(value: Any) -> bytes:
     try:
-        return b"\x01" + orjson.dumps(value)
-    except TypeError:  # an integer wider than 64 bits (u128 fields): the standard library writes any int
-        return b"\x01" + json.dumps(value, separators=(",", ":")).encode()
+        out = orjson.dumps(value)
+    except TypeError:
+        # an integer wider than 64 bits (u128 fields; the standard library writes any int) or a lone surrogate
+        out = json.dumps(_storable(value), separators=(",", ":"), ensure_ascii=False).encode()
+    if b"\\u0000" in out:
+        out = _NUL_ESCAPE.sub(rb"\1\\ufffd", out)
+    return b"\x01" + out
 
 
 def _decode_jsonb(data: bytes) -> Any:
@@ -260,15 +295,35 @@ class Sink:
                         "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (signature, stage) DO UPDATE "
                         "SET reason = EXCLUDED.reason, slot = EXCLUDED.slot, payload = EXCLUDED.payload, "
                         "created_at = now()",
-                        [(d.signature, d.slot, d.stage, d.reason, d.payload) for d in dead_letters],
+                        [
+                            (
+                                storable_text(d.signature) if d.signature is not None else None,
+                                d.slot,
+                                d.stage,
+                                storable_text(d.reason),
+                                d.payload,
+                            )
+                            for d in dead_letters
+                        ],
                     )
                 if cursor is not None:
                     await _write_cursor(conn, cursor)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, UnicodeError) as exc:
             raise _failure("batch not stored", exc) from exc
         for name, count in counts.items():
             self.rows_written[name] = self.rows_written.get(name, 0) + count
         return counts
+
+    async def fee_history(self) -> list[dict[str, Any]]:
+        """Every fee setting stored (the ConfigUpdated admin actions), oldest first: slot, tx_index,
+        signature, ix_path, fee_bps and previous_fee_bps."""
+        async with self.pool.acquire() as conn:
+            records = await conn.fetch(
+                "SELECT slot, tx_index, signature, ix_path, (details->>'fee_bps')::int AS fee_bps, "
+                "(details->>'previous_fee_bps')::int AS previous_fee_bps FROM admin_actions "
+                "WHERE details ? 'fee_bps' AND details ? 'previous_fee_bps' ORDER BY slot, tx_index, ix_path"
+            )
+        return [dict(r) for r in records]
 
     async def confirmed_slots(self, upto: int) -> list[int]:
         """Slots at or below `upto` that still hold rows at `confirmed`."""

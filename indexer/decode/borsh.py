@@ -3,6 +3,16 @@
 Values come out JSON-able (see model.py): ints of any width as int, pubkeys base58, byte arrays lists of
 ints, options None or the value, unit enum variants their name, variants with fields `{name: fields}`.
 A read past the end raises `ShortRead`; the decoder turns that into a warning, never a crash.
+
+Strings are where the chain's bytes become text, so this is the one place they are made safe to store:
+whoever sends a transaction controls its strings (a fan writes the memo; the program checks only its
+length), and PostgreSQL's text and JSONB refuse NUL, which UTF-8 decoding keeps. Invalid UTF-8 and NUL
+both become U+FFFD (decoding with errors="replace" never yields a lone surrogate: encoded surrogates are
+invalid UTF-8 and are replaced too). When that changed anything, the value is a `LossyText`: a `str` like
+any other (JSON, comparisons, the database see the clean text) whose `raw` holds the exact bytes, so the
+projection can keep them beside the text where a person may need them (a gift's memo and post id).
+Keeping the bytes on the value itself, rather than in a side table, lets them follow the string through
+any nesting (a batch gift's vec of structs) without the reader knowing where strings sit.
 """
 
 from __future__ import annotations
@@ -13,7 +23,7 @@ from typing import Any
 
 from solders.pubkey import Pubkey
 
-__all__ = ["Reader", "ShortRead", "compile_fields", "compile_type"]
+__all__ = ["LossyText", "Reader", "ShortRead", "compile_fields", "compile_type", "text_of"]
 
 Reader = Callable[[bytes, int], tuple[Any, int]]
 
@@ -70,12 +80,37 @@ def _length(buf: bytes, off: int) -> tuple[int, int]:
     return _u32(buf, off)[0], off + 4
 
 
+class LossyText(str):
+    """Text that is not exactly its bytes (invalid UTF-8 or NUL became U+FFFD); `raw` holds the bytes."""
+
+    raw: bytes
+
+    def __new__(cls, text: str, raw: bytes) -> LossyText:
+        value = super().__new__(cls, text)
+        value.raw = raw
+        return value
+
+    def __reduce__(self) -> tuple[Any, ...]:  # copies and pickles keep the bytes
+        return (LossyText, (str(self), self.raw))
+
+
+def text_of(raw: bytes) -> str:
+    """`raw` as text PostgreSQL accepts: a plain str when it is exactly the bytes, else a LossyText."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return LossyText(raw.decode("utf-8", errors="replace").replace("\x00", "\ufffd"), raw)
+    if "\x00" in text:
+        return LossyText(text.replace("\x00", "\ufffd"), raw)
+    return text
+
+
 def _string(buf: bytes, off: int) -> tuple[Any, int]:
     size, off = _length(buf, off)
     end = off + size
     if end > len(buf):
         raise ShortRead(f"string of {size} bytes at {off}: {len(buf) - off} left")
-    return buf[off:end].decode("utf-8", errors="replace"), end
+    return text_of(buf[off:end]), end
 
 
 def _bytes(buf: bytes, off: int) -> tuple[Any, int]:

@@ -8,6 +8,8 @@ reason; the decoder never raises.
 Field values are JSON-able so that they can be stored as JSONB as they are: integers of any width are
 Python ints, pubkeys base58 strings, `bytes`/`[u8; N]` lists of ints, options None or the value, unit
 enum variants their name, enum variants with fields `{"Variant": fields}`, floats floats.
+Strings are text PostgreSQL accepts: NUL and invalid UTF-8 come out as U+FFFD, and such a string is a
+`LossyText` (a str) carrying the exact bytes in `raw` (see borsh.py).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Property tests of the decoder: whatever the logs, instruction data, account indexes or JSON shapes, it
-never raises; what it cannot read becomes an Undecodable with a reason (a dead letter downstream)."""
+never raises; what it cannot read becomes an Undecodable with a reason (a dead letter downstream); whatever
+the bytes of a string, it decodes to text PostgreSQL accepts, with the exact bytes kept when they differ."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from indexer.decode import DecodedTransaction, Decoder, Undecodable, load_idl
+from indexer.decode.borsh import LossyText, compile_type
 from indexer.settings import DEFAULT_IDL
 from programs.gift_pool.client import PROGRAM_ID
 
@@ -180,3 +182,34 @@ def test_a_malformed_idl_is_a_clear_error() -> None:
     assert any("batch_gift" in p and "GiftArgs" in p for p in partial.problems)
     assert "batch_gift" not in {i.name for i in partial.instructions}  # left out, the rest still decodes
     assert "gift_sol" in {i.name for i in partial.instructions}
+
+
+READ_STRING = compile_type("string", {})
+
+
+@SETTINGS
+@given(st.binary(max_size=300) | st.text(max_size=60).map(str.encode))
+def test_any_string_bytes_decode_to_storable_text_and_keep_the_bytes_when_lossy(raw: bytes) -> None:
+    text, end = READ_STRING(len(raw).to_bytes(4, "little") + raw + b"tail", 0)
+    assert end == 4 + len(raw)
+    assert "\x00" not in text
+    text.encode("utf-8")  # no lone surrogate: PostgreSQL's UTF-8 text takes every character
+    assert text == raw.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+    if text.encode() == raw:
+        assert type(text) is str  # exact: nothing to keep beside it
+    else:
+        assert isinstance(text, LossyText) and text.raw == raw
+        assert json.loads(json.dumps(text)) == text and copy.deepcopy(text).raw == raw
+
+
+def test_nul_and_invalid_utf8_in_a_gifts_memo_are_replaced_and_kept() -> None:
+    payload = gift_payload()
+    memo_at = payload.index(b"\x02\x00\x00\x00gm")
+    hostile = payload[:memo_at] + (4).to_bytes(4, "little") + b"g\x00\xffm" + payload[memo_at + 6 :]
+    data = "Program data: " + base64.b64encode(hostile).decode()
+    decoded = DECODER.decode(base_tx([f"Program {PROGRAM} invoke [1]", data, f"Program {PROGRAM} success"]))
+    assert isinstance(decoded, DecodedTransaction)
+    (event,) = decoded.events
+    memo = event.fields["memo"]
+    assert memo == "g\ufffd\ufffdm" and isinstance(memo, LossyText) and memo.raw == b"g\x00\xffm"
+    assert type(event.fields["post_id"]) is str and event.fields["post_id"] == "post-1"
