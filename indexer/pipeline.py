@@ -7,7 +7,12 @@ promotes rows of rooted slots to `finalized` and deletes the rows of slots that 
 
 Nothing here crashes on bad input: a transaction the node does not return, one the decoder cannot read
 and one whose rows the database refuses each become a dead letter with the reason, and the pipeline goes
-on. Only an unreachable database or cluster stops it, after the retries.
+on. Only an unreachable database or cluster stops it, after the retries. A transaction is stored whole or
+not at all: when the database refuses a batch, each of its transactions is written in its own database
+transaction, and one refused leaves none of its rows, only its `sink` dead letter (the cursor still moves).
+
+Before the first batch the projector learns the gift pool's fee history from the warehouse (it rebuilds a
+truncated log's gifts with the fee in force at their slot); slots that die are forgotten from it too.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import Any, Protocol
 
 from indexer import metrics
 from indexer.decode import Decoder, Undecodable
-from indexer.projection import Projector, Rows
+from indexer.projection import FeeChange, Projector, Rows
 from indexer.sources.base import Batch, Cursor, FetchedTransaction, Source
 from warehouse.sink import DeadLetter, Sink, SinkError, StoredCursor, columns
 
@@ -76,6 +81,7 @@ class Pipeline:
         """Ingest until the source ends (a backfill, a replay) or the task is cancelled (live)."""
         stored = await self.sink.read_cursor(self.cursor_name)
         start = Cursor(stored.slot, stored.signature) if stored else None
+        await self.load_fee_history()
         if stored:
             log.info("resuming", extra={"cursor_slot": stored.slot, "cursor_signature": stored.signature})
         finality: asyncio.Task[None] | None = None
@@ -108,6 +114,20 @@ class Pipeline:
                 with contextlib.suppress(asyncio.CancelledError):
                     await finality
         return self.stats
+
+    async def load_fee_history(self) -> None:
+        """Seed the projector's fee schedule with the fee changes the warehouse already holds."""
+        for change in await self.sink.fee_history():
+            self.projector.fees.note(
+                FeeChange(
+                    change["slot"],
+                    change["tx_index"],
+                    change["signature"],
+                    change["ix_path"],
+                    change["fee_bps"],
+                    change["previous_fee_bps"],
+                )
+            )
 
     # -- one batch -------------------------------------------------------------------------------------
 
@@ -261,6 +281,7 @@ class Pipeline:
         result = await self.sink.finalize(rooted, dead, cursor_name=self.cursor_name)
         if dead:
             self.source.forget_from(min(dead))
+            self.projector.fees.forget_slots(dead)
             metrics.ERRORS.labels("dead_slot").inc(len(dead))
             log.warning(
                 "slots died; their rows were removed",

@@ -1,12 +1,16 @@
 """The projection from decoded transactions to warehouse rows: the gift pool's events to typed tables,
-failed transactions to failed attempts only, truncated logs recovered from args and balances."""
+failed transactions to failed attempts only, truncated logs recovered from args and the fee in force,
+hostile strings kept as storable text with their exact bytes."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from indexer.decode.borsh import LossyText, text_of
 from indexer.decode.model import DecodedTransaction, Event, Instruction, TokenBalance, TxError
-from indexer.projection import Projector, Rows
+from indexer.projection import FeeChange, FeeSchedule, Projector, Rows, fee_of
 from warehouse.sink import columns
 
 PROGRAM = "AnjLp8A7ht9WpQwi6MwtfoS5jyprBZy4r4DpMgSNTjjQ"
@@ -50,9 +54,14 @@ def gift_event(path: str = "0", index: int = 0) -> Event:
     return Event(path, index, PROGRAM, "GiftSent", fields, "log")
 
 
-def project(decoded: DecodedTransaction) -> dict[str, list[dict[str, Any]]]:
+def initialized(fee_bps: int = 250, slot: int = 1) -> FeeSchedule:
+    """The fee history of a pool initialized at `slot` with `fee_bps`."""
+    return FeeSchedule([FeeChange(slot, None, "Init", "0", fee_bps, fee_bps)])
+
+
+def project(decoded: DecodedTransaction, projector: Projector | None = None) -> dict[str, list[dict[str, Any]]]:
     rows = Rows()
-    Projector(PROGRAM).project(decoded, rows, commitment="confirmed")
+    (projector or Projector(PROGRAM, fees=initialized())).project(decoded, rows, commitment="confirmed")
     return {
         table: [dict(zip(columns(table), record, strict=True)) for record in records]
         for table, records in rows.records().items()
@@ -81,7 +90,7 @@ def test_a_failed_transaction_is_a_failed_attempt_and_never_a_gift() -> None:
     assert out["transactions"][0]["success"] is False
 
 
-def test_a_gift_lost_to_a_truncated_log_is_rebuilt_from_args_and_balances() -> None:
+def test_a_gift_lost_to_a_truncated_log_is_rebuilt_from_args_and_the_fee_in_force() -> None:
     decoded = tx(
         instructions=(gift_ix(complete=False),),
         truncated=True,
@@ -122,7 +131,7 @@ def test_events_a_truncated_log_lost_and_nothing_rebuilt_are_named() -> None:
         events=(withdrawn, gift_event("2", 0), Event("3", 0, PROGRAM, "Withdrawn", paid, "log")),
         truncated=True, pre=(10**9, 0, 7_000, 0, 1), post=(10**9 - 1000, 975, 7_025, 0, 1),
     )  # fmt: skip
-    lost = Projector(PROGRAM).project(decoded, Rows(), commitment="confirmed")
+    lost = Projector(PROGRAM, fees=initialized()).project(decoded, Rows(), commitment="confirmed")
     assert lost == [  # the single gift was rebuilt; the complete withdraw at 1 lost nothing
         "instruction 2 (batch_gift): 2 event(s) lost to the truncated log",
         "instruction 3 (batch_withdraw): 2 event(s) lost to the truncated log",
@@ -177,3 +186,89 @@ def test_a_failed_projection_rolls_back_only_that_transaction() -> None:
 
 def _fields(decoded: DecodedTransaction) -> dict[str, Any]:
     return {name: getattr(decoded, name) for name in DecodedTransaction.__dataclass_fields__}
+
+
+SOL = 10**9
+
+
+def test_a_rebuilt_gifts_fee_is_the_programs_not_the_treasurys_balance_change() -> None:
+    # two 1-SOL gifts and an unrelated 0.1-SOL transfer to the treasury in one transaction whose log was cut:
+    # the treasury gained 0.15 SOL, but each gift paid exactly 2.5 % of 1 SOL
+    treasury_gain = 2 * 25_000_000 + SOL // 10
+    decoded = tx(
+        instructions=(gift_ix("0", complete=False, amount=SOL), gift_ix("1", complete=False, amount=SOL)),
+        truncated=True,
+        pre=(10 * SOL, 0, 7_000, 0, 1),
+        post=(10 * SOL - 2 * SOL - SOL // 10, 2 * SOL - 50_000_000, 7_000 + treasury_gain, 0, 1),
+    )
+    gifts = project(decoded)["gifts"]
+    assert [(g["ix_path"], g["amount"], g["fee"], g["derived"]) for g in gifts] == [
+        ("0", SOL, 25_000_000, True),
+        ("1", SOL, 25_000_000, True),
+    ]
+
+
+def test_a_rebuilt_gift_takes_the_fee_in_force_at_its_slot_across_fee_changes() -> None:
+    def config_updated(path: str, fee_bps: int, previous: int) -> Event:
+        fields = {"admin": ADMIN, "previous_admin": ADMIN, "verifier": "V", "previous_verifier": "V",
+                  "treasury": TREASURY, "fee_bps": fee_bps, "previous_fee_bps": previous, "timestamp": 1}  # fmt: skip
+        return Event(path, 0, PROGRAM, "ConfigUpdated", fields, "log")
+
+    def at(slot: int, signature: str, decoded: DecodedTransaction) -> DecodedTransaction:
+        return DecodedTransaction(**{**_fields(decoded), "slot": slot, "signature": signature})
+
+    projector = Projector(PROGRAM, fees=initialized(250, slot=1))
+    set_fee = Instruction("0", PROGRAM, (CONFIG, ADMIN), b"", 1, name="set_fee", args={"fee_bps": 1000})
+    truncated_gift = tx(instructions=(gift_ix(complete=False, amount=12_345),), truncated=True)
+    before = project(at(10, "Before", truncated_gift), projector)["gifts"][0]
+    project(at(20, "SetFee", tx(instructions=(set_fee,), events=(config_updated("0", 1000, 250),))), projector)
+    after = project(at(30, "After", truncated_gift), projector)["gifts"][0]
+    assert (before["fee"], after["fee"]) == (fee_of(12_345, 250), fee_of(12_345, 1000)) == (308, 1234)
+    # a replay of the earlier slot, after the change was seen, still takes the fee of its own slot
+    assert project(at(10, "Before", truncated_gift), projector)["gifts"][0]["fee"] == 308
+    # the change in the same transaction, before the gift, applies to it; one in the same slot in another
+    # transaction of unknown position leaves the fee unknown: the gift is named as lost, not invented
+    both = tx(
+        instructions=(set_fee, gift_ix("1", complete=False, amount=12_345)),
+        events=(config_updated("0", 500, 1000),),
+        truncated=True,
+    )
+    assert project(at(40, "Both", both), projector)["gifts"][0]["fee"] == 617
+    rows = Rows()
+    lost = projector.project(at(40, "SameSlot", truncated_gift), rows, commitment="confirmed")
+    assert "gifts" not in rows.tables
+    assert lost == [
+        "instruction 0 (gift_sol): 1 event(s) lost to the truncated log "
+        "(not rebuilt: the fee in force at its slot is unknown)"
+    ]
+
+
+def test_a_rebuilt_gift_without_a_known_fee_is_named_as_lost() -> None:
+    decoded = tx(instructions=(gift_ix(complete=False),), truncated=True, pre=(10**9, 0, 0, 0, 1),
+                 post=(10**9 - 1000, 975, 25, 0, 1))  # fmt: skip
+    rows = Rows()
+    lost = Projector(PROGRAM).project(decoded, rows, commitment="confirmed")
+    assert "gifts" not in rows.tables and len(lost) == 1 and "fee in force" in lost[0]
+
+
+@pytest.mark.parametrize(
+    ("amount", "bps"), [(1, 250), (9_999, 1000), (10_000, 1), (12_345_678_901, 333), (2**64 - 1, 1000), (7, 0)]
+)
+def test_the_fee_is_computed_as_the_program_computes_it(amount: int, bps: int) -> None:
+    # gift_pool.c: (amount / 10000) * bps + ((amount % 10000) * bps) / 10000, which is floor(amount * bps / 10000)
+    assert fee_of(amount, bps) == amount * bps // 10_000
+
+
+def test_a_memo_and_post_id_that_are_not_text_keep_their_exact_bytes() -> None:
+    memo_raw, post_raw = b"gm\x00\xff\xfe", b"\xed\xa0\x80post"  # NUL, invalid UTF-8, an encoded surrogate
+    memo, post = text_of(memo_raw), text_of(post_raw)
+    assert isinstance(memo, LossyText) and isinstance(post, LossyText)
+    assert (memo, post) == ("gm\ufffd\ufffd\ufffd", "\ufffd\ufffd\ufffdpost")
+    fields = {**gift_event().fields, "memo": memo, "post_id": post}
+    (gift,) = project(tx(instructions=(gift_ix(),), events=(Event("0", 0, PROGRAM, "GiftSent", fields, "log"),)))[
+        "gifts"
+    ]
+    assert (gift["memo"], gift["memo_bytes"]) == ("gm\ufffd\ufffd\ufffd", memo_raw)
+    assert (gift["post_id"], gift["post_id_bytes"]) == ("\ufffd\ufffd\ufffdpost", post_raw)
+    (plain,) = project(tx(instructions=(gift_ix(),), events=(gift_event(),)))["gifts"]
+    assert (plain["memo_bytes"], plain["post_id_bytes"]) == (None, None)  # the text is the bytes
