@@ -8,12 +8,14 @@ from collections.abc import Callable
 from typing import Any
 
 import base58
+from solders.litesvm import LiteSVM
 from solders.message import MessageV0
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 from solders.transaction_metadata import FailedTransactionMetadata
 
 from programs.localnet.chain import Chain, ChainError, Executed
+from programs.localnet.finalized import FinalizedState
 from programs.localnet.parsed import parse_instruction
 from programs.localnet.tokens import TOKEN_PROGRAMS, token_account, ui_amount
 
@@ -66,6 +68,7 @@ class RpcHandler:
 
     def __init__(self, chain: Chain, on_executed: Callable[[Executed], None] | None = None) -> None:
         self.chain = chain
+        self.finalized = FinalizedState(chain)
         self.on_executed = on_executed or (lambda _e: None)
         self.methods: dict[str, Callable[[list[Any]], Any]] = {
             name[4:]: getattr(self, name) for name in dir(self) if name.startswith("rpc_")
@@ -109,15 +112,18 @@ class RpcHandler:
             return _error_response(ident, RpcError(exc.code, exc.message, exc.data))
 
     def _context(self, result: Any, commitment: str | None = None) -> dict[str, Any]:
-        return {
-            "context": {"apiVersion": VERSION["solana-core"], "slot": self.chain.slot_for(commitment)},
-            "value": result,
-        }
+        return self._at(self.chain.slot_for(commitment), result)
 
-    def _state(self, result: Any) -> dict[str, Any]:
-        """Account state is the SVM's newest, whatever commitment was asked: say so with the newest slot, so
-        that a client comparing it with history (a reconciliation) compares with the right slot."""
-        return self._context(result, "processed")
+    def _state(self, config: dict[str, Any]) -> tuple[int, LiteSVM]:
+        """Where account reads come from: asked for `finalized` explicitly, the state at the finalized slot
+        (a replica that replays the log); otherwise the SVM's newest, with the newest slot, so that a client
+        comparing it with history (a reconciliation) compares with the right slot."""
+        if config.get("commitment") == "finalized":
+            return self.finalized.state()
+        return self.chain.slot, self.chain.svm
+
+    def _at(self, slot: int, result: Any) -> dict[str, Any]:
+        return {"context": {"apiVersion": VERSION["solana-core"], "slot": slot}, "value": result}
 
     # -- cluster ---------------------------------------------------------------------------------------
 
@@ -160,21 +166,25 @@ class RpcHandler:
 
     # -- accounts --------------------------------------------------------------------------------------
 
-    def _account(self, pubkey: Pubkey, config: dict[str, Any]) -> Any:
-        return account_json(self.chain, pubkey, config.get("encoding") or "base64")
+    def _account(self, pubkey: Pubkey, config: dict[str, Any], svm: LiteSVM | None = None) -> Any:
+        return account_json(self.chain, pubkey, config.get("encoding") or "base64", svm)
 
     def rpc_getBalance(self, params: list[Any]) -> Any:
-        return self._state(self.chain.svm.get_balance(_pubkey(params, 0)) or 0)
+        slot, svm = self._state(_config(params, 1))
+        return self._at(slot, svm.get_balance(_pubkey(params, 0)) or 0)
 
     def rpc_getAccountInfo(self, params: list[Any]) -> Any:
-        return self._state(self._account(_pubkey(params, 0), _config(params, 1)))
+        config = _config(params, 1)
+        slot, svm = self._state(config)
+        return self._at(slot, self._account(_pubkey(params, 0), config, svm))
 
     def rpc_getMultipleAccounts(self, params: list[Any]) -> Any:
         keys = _param(params, 0, list, "pubkeys")
         if len(keys) > 100:
             raise RpcError(INVALID_PARAMS, "Too many inputs provided; max 100")
         config = _config(params, 1)
-        return self._state([self._account(_pubkey(keys, i), config) for i in range(len(keys))])
+        slot, svm = self._state(config)
+        return self._at(slot, [self._account(_pubkey(keys, i), config, svm) for i in range(len(keys))])
 
     def rpc_getProgramAccounts(self, params: list[Any]) -> Any:
         program = _pubkey(params, 0, "program id")
@@ -379,12 +389,12 @@ class RpcHandler:
         return block
 
 
-def account_json(chain: Chain, pubkey: Pubkey, encoding: str = "base64") -> Any:
-    """An account in the RPC's shape; None when it does not exist. jsonParsed falls back to base64, as the
-    real RPC does for data it has no parser for."""
+def account_json(chain: Chain, pubkey: Pubkey, encoding: str = "base64", svm: LiteSVM | None = None) -> Any:
+    """An account in the RPC's shape (from `svm`, by default the chain's newest state); None when it does not
+    exist. jsonParsed falls back to base64, as the real RPC does for data it has no parser for."""
     if encoding not in ("base64", "base58", "jsonParsed"):
         raise RpcError(INVALID_PARAMS, f"Invalid params: unsupported encoding {encoding}")
-    account = chain.svm.get_account(pubkey)
+    account = (chain.svm if svm is None else svm).get_account(pubkey)
     if account is None or (account.lamports == 0 and not account.data):
         return None
     data = bytes(account.data)
