@@ -282,11 +282,18 @@ async def _summary(rpc_url: str, pool: Any, ctx: Any) -> int:
     _say(f"  program transactions on chain {len(on_chain)}, in the warehouse {len(stored)}, missing {len(missing)}")
     _say(f"  gifts indexed {status['gifts']}; indexer lag {status['lag_seconds']} s at slot {status['cursor_slot']}")
     _say("  anomalies by rule: " + (", ".join(f"{k} {v}" for k, v in status["anomalies"].items()) or "none"))
-    _say(f"  reconciliation: {outcome}")
+    verdict = outcome if isinstance(outcome, dict) else {}
+    shown = {k: verdict.get(k) for k in ("verdict", "reason", "slot", "vaults") if k in verdict}
+    _say(f"  reconciliation: {shown | {'mismatches': len(verdict.get('mismatches') or [])}}")
+    for m in verdict.get("mismatches") or []:
+        _say(
+            f"    {m['creator']} {m['mint'] or 'SOL'}: chain {m['chain']}, warehouse {m['warehouse']} at slot "
+            f"{m['slot']}; {m['signature_count']} transaction(s) since slot {m['since_slot']}"
+        )
     failed = [r.job for r in [*results, reconciled] if r.error]
     if failed:
         _say(f"  jobs that failed: {', '.join(failed)}")
-    matches = isinstance(outcome, dict) and outcome.get("mismatches") == 0 and not missing and stored <= on_chain
+    matches = verdict.get("verdict") == "match" and not missing and stored <= on_chain
     _say("  the warehouse matches the chain" if matches else "  the warehouse does NOT match the chain")
     return 0 if matches and not failed else 1
 

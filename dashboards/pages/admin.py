@@ -69,19 +69,23 @@ def _slug(label: str) -> str:
     return "-".join("".join(c if c.isalnum() else " " for c in label.lower()).split())
 
 
-def reconciliation_summary(jobs: list[dict[str, Any]]) -> str:
-    """The last reconciliation's result, from the notes its job run left."""
-    run = next((j for j in jobs if j["job"] == "reconcile"), None)
-    if run is None:
-        return "not run yet"
-    if run["failed"]:
-        return f"failed at {run['started_at']}"
-    notes = json.loads(run["notes"] or "{}").get("reconcile")
-    if not isinstance(notes, dict):
-        return str(notes or "nothing to reconcile")
-    verdict = "every vault matches" if notes["mismatches"] == 0 else f"{notes['mismatches']} vault(s) differ"
-    return (f"slot {notes['slot']}: {notes['vaults']} vaults checked, {verdict}"
-            f" ({notes['in_flight']} in flight, left for the next run)")  # fmt: skip
+def reconciliation_summary(status: dict[str, Any]) -> str:
+    """The latest reconciliation verdict and its age ("match at slot 1234, 40 s ago"), and what the last run
+    did when it gave none (skipped, and why; or failed)."""
+    verdict, last = status.get("verdict"), status.get("last_run")
+    parts = []
+    if verdict:
+        age = status.get("age_seconds")
+        said = f"{verdict['verdict']} at slot {verdict['slot']}" + ("" if age is None else f", {age:.0f} s ago")
+        differ = f", {verdict['mismatches']} differ" if verdict["mismatches"] else ""
+        parts.append(f"{said} ({verdict['vaults']} vaults{differ})")
+    if last is None:
+        parts.append("not run yet")
+    elif last["failed"]:
+        parts.append(f"the last run failed at {last['started_at']}")
+    elif isinstance(last["notes"], dict) and last["notes"].get("verdict") == "skipped":
+        parts.append(f"the last run skipped: {last['notes'].get('reason')}")
+    return "; ".join(parts) if parts else "no verdict yet"
 
 
 def health_layout(warehouse: Warehouse) -> html.Div:
@@ -97,7 +101,7 @@ def health_layout(warehouse: Warehouse) -> html.Div:
         ("Transactions not yet final", health["pending_transactions"]),
         ("Dead slots removed", health["dead_slots"]),
         ("Failed job runs (24 h)", health["failed_jobs_24h"]),
-        ("Reconciliation", reconciliation_summary(health["jobs"])),
+        ("Reconciliation", reconciliation_summary(warehouse.run(q.reconciliation_status))),
     ]
     jobs = [
         {

@@ -103,13 +103,15 @@ async def test_reconciliation_passes_then_catches_a_tampered_row(filled: Filled)
     token_vaults = sum(t["gift_count"] > 0 for c in filled.truth["creators"] for t in c["tokens"].values())
     assert token_vaults >= 1  # the meme token's vaults are checked too
     assert result.error is None and result.rows == len(filled.truth["creators"]) + token_vaults
-    assert ctx.notes["reconcile"]["mismatches"] == 0 and ctx.notes["reconcile"]["token_vaults"] == token_vaults
+    assert ctx.notes["reconcile"]["verdict"] == "match" and ctx.notes["reconcile"]["mismatches"] == []
+    assert ctx.notes["reconcile"]["vaults"] == len(filled.truth["creators"]) + token_vaults
     async with ctx.pool.acquire() as conn:
         victim = await conn.fetchrow("SELECT signature, creator, amount FROM gifts WHERE mint IS NULL LIMIT 1")
         await conn.execute("UPDATE gifts SET amount = amount + 1000 WHERE signature = $1", victim["signature"])
         token = await conn.fetchrow("SELECT signature, creator, mint FROM gifts WHERE mint IS NOT NULL LIMIT 1")
         await conn.execute("UPDATE gifts SET amount = amount + 7 WHERE signature = $1", token["signature"])
     await run_jobs(ctx, ["reconcile"])
+    assert ctx.notes["reconcile"]["verdict"] == "mismatch"
     critical = {a["evidence"]["mint"]: a for a in await anomalies(ctx.pool) if a["rule"] == "reconciliation"}
     assert sorted(critical, key=str) == sorted([None, token["mint"]], key=str)
     assert all(a["severity"] == "critical" for a in critical.values())

@@ -73,3 +73,46 @@ async def test_jobs_schedule_runs_jobs_on_their_intervals_and_stops_on_sigterm(
     assert code == 0
     async with db_pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM apscheduler_jobs") == 5
+
+
+async def test_jobs_run_json_prints_one_object_a_job_with_the_reconciliation_verdict(
+    db_url: str, db_pool: asyncpg.Pool
+) -> None:
+    import asyncio
+    import json
+
+    from indexer_harness import local_chain, simulate_and_index
+
+    async with local_chain(slot_ms=40, finality_depth=4) as net:
+        truth = await simulate_and_index(net, db_url, db_pool, seed=71, incidents=False, duration=1.5)
+        env = {**os.environ, "DATABASE_URL": db_url, "MEMEFANS_JOBS_RPC_URL": net.rpc_url}
+
+        async def run_json(*names: str) -> tuple[int, list[dict[str, object]]]:
+            # the chain serves from this event loop: the command runs beside it, not blocking it
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "memefans.cli", "jobs", "run", *names, "--json", env=env,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            out, err = await asyncio.wait_for(process.communicate(), 120)
+            assert process.returncode is not None, err
+            return process.returncode, [json.loads(line) for line in out.decode().splitlines()]
+
+        code, lines = await run_json("creator_analytics", "reconcile")
+        assert code == 0, lines
+        analytics, reconcile = lines
+        assert {k: analytics[k] for k in ("job", "error")} == {"job": "creator_analytics", "error": None}
+        assert analytics["rows"] > 0 and analytics["notes"] == {"creators": len(truth["creators"])}
+        assert (reconcile["job"], reconcile["verdict"], reconcile["error"]) == ("reconcile", "match", None)
+        vaults = len(truth["creators"]) + sum(
+            t["gift_count"] > 0 for c in truth["creators"] for t in c["tokens"].values()
+        )
+        assert reconcile["vaults"] == reconcile["rows"] == vaults and reconcile["mismatches"] == []
+        assert isinstance(reconcile["slot"], int) and reconcile["slot"] >= net.chain.finalized_slot - 100
+        assert isinstance(reconcile["seconds"], float) and "reason" not in reconcile
+
+        async with db_pool.acquire() as conn:  # without the indexer's cursor nothing proves the warehouse complete
+            await conn.execute("DELETE FROM cursors")
+        code, (skipped,) = await run_json("reconcile")
+        assert code == 0
+        assert (skipped["verdict"], skipped["reason"]) == ("skipped", "the indexer has not written a cursor yet")
+        assert skipped["vaults"] == 0 and skipped["mismatches"] == [] and skipped["slot"] >= reconcile["slot"]

@@ -3,7 +3,6 @@ and wallet signatures."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from decimal import Decimal
 
@@ -87,19 +86,25 @@ def test_wallet_signatures() -> None:
     assert not auth.verify_wallet_signature("not-a-key", "n1", signature)
 
 
-def test_the_health_page_sums_up_the_last_reconciliation() -> None:
+def test_the_health_page_shows_the_latest_reconciliation_verdict_and_its_age() -> None:
     from dashboards.pages.admin import reconciliation_summary
 
-    def run(notes: object, failed: bool = False) -> dict[str, object]:
-        return {"job": "reconcile", "started_at": "t0", "failed": failed, "notes": json.dumps(notes)}
+    def status(
+        verdict: dict[str, object] | None, age: float | None, last: dict[str, object] | None
+    ) -> dict[str, object]:
+        return {"verdict": verdict, "age_seconds": age, "last_run": last}
 
-    clean = {"reconcile": {"slot": 90, "vaults": 7, "in_flight": 1, "mismatches": 0}}
-    assert reconciliation_summary([run(clean)]) == (
-        "slot 90: 7 vaults checked, every vault matches (1 in flight, left for the next run)"
+    match = {"verdict": "match", "slot": 1234, "vaults": 7, "mismatches": 0}
+    ran = {"started_at": "t0", "failed": False, "notes": {"verdict": "match", "slot": 1234}}
+    assert reconciliation_summary(status(match, 40.2, ran)) == "match at slot 1234, 40 s ago (7 vaults)"
+    bad = {"verdict": "mismatch", "slot": 91, "vaults": 8, "mismatches": 2}
+    assert reconciliation_summary(status(bad, 3, ran)) == "mismatch at slot 91, 3 s ago (8 vaults, 2 differ)"
+    # a run that gave no verdict says why, beside the latest verdict there is
+    skipped = {"started_at": "t1", "failed": False, "notes": {"verdict": "skipped", "reason": "cursor behind"}}
+    assert reconciliation_summary(status(match, 75, skipped)) == (
+        "match at slot 1234, 75 s ago (7 vaults); the last run skipped: cursor behind"
     )
-    bad = {"reconcile": {"slot": 91, "vaults": 8, "in_flight": 0, "mismatches": 2}}
-    assert reconciliation_summary([run(bad)]).startswith("slot 91: 8 vaults checked, 2 vault(s) differ")
-    skipped = {"reconcile": "skipped: 3 transactions up to slot 95 are not indexed yet"}
-    assert reconciliation_summary([run(skipped)]) == skipped["reconcile"]
-    assert reconciliation_summary([run({}, failed=True)]) == "failed at t0"
-    assert reconciliation_summary([]) == "not run yet"
+    assert reconciliation_summary(status(None, None, skipped)) == "the last run skipped: cursor behind"
+    failed = {"started_at": "t2", "failed": True, "notes": None}
+    assert reconciliation_summary(status(match, 9, failed)).endswith("; the last run failed at t2")
+    assert reconciliation_summary(status(None, None, None)) == "not run yet"

@@ -13,18 +13,27 @@ from typing import Any
 
 import asyncpg
 from solana.rpc.async_api import AsyncClient
-from solana.rpc.commitment import Confirmed, Finalized
+from solana.rpc.commitment import Finalized
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 
-__all__ = ["VaultReading", "fetch_funders", "newer_signatures", "read_vaults"]
+__all__ = ["VaultReading", "fetch_funders", "newer_signatures", "read_vaults", "rooted_slots"]
 
 
 @dataclass(frozen=True, slots=True)
 class VaultReading:
-    slot: int  # the finalized slot the balances are at
+    """Vault balances read at finalized commitment: each as of the context slot of the reply that carried it
+    (up to 100 vaults a reply; a real node may root a slot between two replies, so they can differ)."""
+
+    slot: int  # the newest of those slots: the warehouse must have passed it before the reading is judged
     balances: dict[str, int | None]  # creator PDA -> lamports above rent exemption (None: no account)
     tokens: dict[tuple[str, str], int | None] = field(default_factory=dict)  # (creator, mint) -> vault amount
+    slots: dict[tuple[str, str], int] = field(default_factory=dict)  # (creator, mint or "") -> its reply's slot
+
+    def vaults(self) -> list[tuple[str, str, int | None, int]]:
+        """Every vault as (creator, mint or "" for SOL, amount, slot), ordered by creator, then mint."""
+        amounts = {(c, ""): b for c, b in self.balances.items()} | dict(self.tokens)
+        return [(c, m, amount, self.slots.get((c, m), self.slot)) for (c, m), amount in sorted(amounts.items())]
 
 
 async def _funder(rpc: AsyncClient, wallet: str) -> tuple[str | None, str | None, dict[str, Any]]:
@@ -83,11 +92,13 @@ async def read_vaults(
     rpc_url: str, creators: Sequence[str], token_vaults: Sequence[tuple[str, str]] = ()
 ) -> VaultReading:
     """Every creator vault's SOL balance above rent exemption and, for each (creator, mint), the amount in the
-    creator's token vault (its associated token account), at one finalized slot."""
+    creator's token vault (its associated token account), at finalized commitment: each as of the slot its
+    reply names (a rooted slot: nothing at or below it can change)."""
     from programs.gift_pool.client import associated_token_address
 
     balances: dict[str, int | None] = {}
     tokens: dict[tuple[str, str], int | None] = {}
+    slots: dict[tuple[str, str], int] = {}
     slot = 0
     rents: dict[int, int] = {}
     wanted: list[tuple[str, Pubkey, tuple[str, str] | None]] = [(c, Pubkey.from_string(c), None) for c in creators]
@@ -100,6 +111,7 @@ async def read_vaults(
             reply = await rpc.get_multiple_accounts([key for _, key, _ in chunk], Finalized)
             slot = max(slot, reply.context.slot)
             for (creator, _, token), account in zip(chunk, reply.value, strict=True):
+                slots[token or (creator, "")] = reply.context.slot
                 if token is not None:  # an SPL token account: the amount is the u64 after mint and owner
                     data = bytes(account.data) if account is not None else b""
                     tokens[token] = int.from_bytes(data[64:72], "little") if len(data) >= 72 else None
@@ -111,11 +123,11 @@ async def read_vaults(
                 if size not in rents:
                     rents[size] = (await rpc.get_minimum_balance_for_rent_exemption(size)).value
                 balances[creator] = account.lamports - rents[size]
-    return VaultReading(slot, balances, tokens)
+    return VaultReading(slot, balances, tokens, slots)
 
 
 async def newer_signatures(rpc_url: str, program_id: str, until: str | None) -> list[tuple[str, int]]:
-    """The program's signatures newer than `until` (the indexer's cursor), with their slots."""
+    """The program's finalized signatures newer than `until` (the indexer's cursor), with their slots."""
     found: list[tuple[str, int]] = []
     before = None
     async with AsyncClient(rpc_url, timeout=30) as rpc:
@@ -126,7 +138,7 @@ async def newer_signatures(rpc_url: str, program_id: str, until: str | None) -> 
                     before=before,
                     until=Signature.from_string(until) if until else None,
                     limit=1000,
-                    commitment=Confirmed,
+                    commitment=Finalized,
                 )
             ).value
             found += [(str(p.signature), p.slot) for p in page]
@@ -134,3 +146,9 @@ async def newer_signatures(rpc_url: str, program_id: str, until: str | None) -> 
                 break
             before = page[-1].signature
     return found
+
+
+async def rooted_slots(rpc_url: str, start: int, end: int) -> set[int]:
+    """The slots from `start` to `end` that hold a finalized block (a slot that died, or was skipped, does not)."""
+    async with AsyncClient(rpc_url, commitment=Finalized, timeout=30) as rpc:  # getBlocks takes the client's
+        return set((await rpc.get_blocks(start, end)).value)

@@ -8,12 +8,12 @@ rows, error); a failing job is recorded and does not stop the others.
 - `platform_analytics`: gift size buckets, supporter cohorts, daily platform KPIs and batch payouts;
 - `funding`: who funded the wallets that gifted (over RPC, bounded, cached);
 - `anomalies`: every rule over the facts; new anomalies are delivered to the webhook;
-- `reconcile`: each vault's balance on chain at a finalized slot against the warehouse at that slot.
+- `reconcile`: each vault's balance on chain at a finalized slot against the warehouse at that slot, once
+  the warehouse has provably passed it (a reading waits in the watermark until then).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import traceback
@@ -46,6 +46,7 @@ class JobResult:
     rows: int
     seconds: float
     error: str | None = None
+    notes: dict[str, Any] = field(default_factory=dict)  # what the run left in job_runs.watermark
 
 
 async def _watermark(conn: asyncpg.Connection, job: str) -> dict[str, Any]:
@@ -176,62 +177,154 @@ def _indexer_lag(cursor: asyncpg.Record | None, max_lag_seconds: float) -> list[
                           {"signatures": [], "lag_seconds": lag, "cursor_slot": int(cursor["slot"])})]  # fmt: skip
 
 
+# readings kept while the warehouse has not passed their slot (the newest; an older one is superseded anyway)
+RECONCILE_PENDING = 10
+SIGNATURES_SHOWN = 200  # a mismatch's evidence lists at most this many of the vault's signatures
+
+# each vault's balance in the warehouse's facts at or below a slot (confirmed rows count, finalized or not)
+_BOOKS = """SELECT creator, mint, sum(amount) AS balance FROM (
+    SELECT creator, coalesce(mint, '') AS mint, amount - fee AS amount FROM gifts WHERE slot <= $1
+    UNION ALL SELECT creator, coalesce(mint, '') AS mint, -amount FROM withdrawals WHERE slot <= $1
+) moves GROUP BY creator, mint"""
+
+# the warehouse's transactions that moved one vault in a slot range (after $3, up to $4)
+_MOVED = """SELECT signature, min(slot) AS slot FROM (
+    SELECT signature, slot FROM gifts WHERE creator = $1 AND coalesce(mint, '') = $2 AND slot > $3 AND slot <= $4
+    UNION ALL SELECT signature, slot FROM withdrawals
+     WHERE creator = $1 AND coalesce(mint, '') = $2 AND slot > $3 AND slot <= $4
+) moved GROUP BY signature ORDER BY min(slot), signature"""
+
+
 async def reconcile(ctx: JobContext) -> int:
-    """At a finalized slot the indexer has passed, each vault on chain (SOL, and every token a creator was
-    gifted) against the warehouse at that slot."""
-    from warehouse.jobs.chain import newer_signatures, read_vaults
+    """Each vault on chain (SOL, and every token a creator was gifted) read at finalized commitment, against
+    the warehouse's facts at the reading's slot, once the warehouse has provably passed that slot.
+
+    Two phases, so that traffic that never pauses still gets a verdict: each run (a) takes a new reading
+    (balances as of the context slot S of a finalized reply: a rooted slot, nothing at or below it changes)
+    and keeps it pending in the job's watermark, and (b) judges the newest pending reading the warehouse
+    has passed, dropping the older ones (the facts at or below an older slot are part of those at or below
+    a newer one, and balances are cumulative, so a discrepancy at the older slot is still there at the
+    newer one, and one aggregation a run answers the freshest). Its verdict: match, mismatch, or skipped
+    with the reason (the reading then waits for the next run)."""
+    from warehouse.jobs.chain import read_vaults
 
     async with ctx.pool.acquire() as conn:
         creators = [r["creator"] for r in await conn.fetch("SELECT creator FROM creators ORDER BY creator")]
         pairs = [(r["creator"], r["mint"]) for r in await conn.fetch(
             "SELECT DISTINCT creator, mint FROM gifts WHERE mint IS NOT NULL ORDER BY creator, mint"
         )]  # fmt: skip
-        cursor = await conn.fetchrow("SELECT name, slot, signature FROM cursors ORDER BY slot DESC LIMIT 1")
-    if not creators or cursor is None:
-        return 0
-    first = await read_vaults(ctx.settings.rpc_url, creators, pairs)
-    await asyncio.sleep(ctx.settings.reconcile_settle_s)
-    reading = await read_vaults(ctx.settings.rpc_url, creators, pairs)
-    # a vault whose balance moved between the two readings has money in flight: it is left for the next run
-    moving = {(c, "") for c, balance in reading.balances.items() if first.balances.get(c) != balance}
-    moving |= {pair for pair, amount in reading.tokens.items() if first.tokens.get(pair) != amount}
-    # the warehouse is complete up to the reading's slot when the program has no transaction after the
-    # indexer's cursor at or below that slot (the cursor is named after the program it follows)
-    unseen = await newer_signatures(ctx.settings.rpc_url, cursor["name"], cursor["signature"])
-    behind = [s for s, slot in unseen if slot <= reading.slot]
-    if behind:
-        ctx.notes["reconcile"] = f"skipped: {len(behind)} transactions up to slot {reading.slot} are not indexed yet"
-        return 0
+        mark = await _watermark(conn, "reconcile")
+    pending: list[dict[str, Any]] = [p for p in mark.get("pending") or [] if isinstance(p, dict)]
+    if creators:
+        reading = await read_vaults(ctx.settings.rpc_url, creators, pairs)
+        # a pending slot above the new one belongs to another history (the chain was reset): dropped
+        pending = [p for p in pending if int(p["slot"]) < reading.slot][1 - RECONCILE_PENDING :]
+        pending.append({"slot": reading.slot, "read_at": time.time(), "vaults": [list(v) for v in reading.vaults()]})
+    rows = 0
+    if not pending:
+        notes: dict[str, Any] = _skipped("no creator in the warehouse yet", None)
+    else:
+        proven, why = await _proven_slot(ctx, int(pending[-1]["slot"]))
+        passed = [p for p in pending if proven is not None and int(p["slot"]) <= proven]
+        if not passed:
+            notes = _skipped(why, int(pending[-1]["slot"]))
+        else:
+            chosen, later = passed[-1], pending[len(passed) :]
+            since = mark.get("last_match_slot")
+            notes = await _judge(ctx, chosen, None if since is None else int(since))
+            if notes["verdict"] == "skipped":
+                pending = [chosen, *later]  # judged again next run
+            else:
+                pending = later
+                rows = int(notes["vaults"])
+                if notes["verdict"] == "match":
+                    mark["last_match_slot"] = chosen["slot"]
+                mark["verdict"] = {k: notes[k] for k in ("verdict", "slot", "vaults", "read_at")} | {
+                    "mismatches": len(notes["mismatches"]), "judged_at": time.time()}  # fmt: skip
+    notes["waiting"] = len(pending)  # readings the warehouse has not passed yet, judged by a later run
+    mark["pending"] = pending
     async with ctx.pool.acquire() as conn:
-        books = {
-            (r["creator"], r["mint"]): int(r["balance"])
-            for r in await conn.fetch(
-                "SELECT creator, mint, sum(amount) AS balance FROM ("
-                " SELECT creator, coalesce(mint, '') AS mint, amount - fee AS amount FROM gifts WHERE slot <= $1"
-                " UNION ALL SELECT creator, coalesce(mint, '') AS mint, -amount FROM withdrawals WHERE slot <= $1"
-                ") moves GROUP BY creator, mint",
-                reading.slot,
-            )
-        }
-    chain = {(c, ""): b for c, b in reading.balances.items()} | dict(reading.tokens)
-    found = []
-    for (creator, mint), on_chain in sorted(chain.items()):  # keys are unique: ordered by creator, then mint
-        ours = books.get((creator, mint), 0)
-        if on_chain == ours or (creator, mint) in moving or (mint and on_chain is None and ours == 0):
+        await _set_watermark(conn, "reconcile", mark)
+    ctx.notes["reconcile"] = notes
+    return rows
+
+
+def _skipped(reason: str, slot: int | None) -> dict[str, Any]:
+    return {"verdict": "skipped", "reason": reason, "slot": slot, "vaults": 0, "mismatches": []}
+
+
+async def _proven_slot(ctx: JobContext, slot: int) -> tuple[int | None, str]:
+    """The highest slot up to `slot` at or below which the warehouse holds every program transaction, and
+    why it is not `slot` when it is not. The proof is the indexer's cursor: the sink commits it with the
+    rows, and the indexer moves it only after delivering every transaction listed before it, oldest first
+    (its sweeps fail closed). A cursor at a slot above S therefore vouches for every transaction at or below
+    S. A cursor at or below S (a quiet program: a backfill leaves the cursor on the last transaction)
+    vouches for what precedes its signature; the chain then says what comes after it at finalized
+    commitment, and the warehouse is complete below the first such transaction's slot."""
+    from warehouse.jobs.chain import newer_signatures
+
+    async with ctx.pool.acquire() as conn:
+        cursors = await conn.fetch("SELECT name, slot, signature FROM cursors ORDER BY slot")
+    if not cursors:
+        return None, "the indexer has not written a cursor yet"
+    proven, why = slot, ""
+    for cursor in cursors:  # one per program followed (the cursor is named after it); each must have passed
+        if int(cursor["slot"]) > slot:
             continue
+        unseen = [at for _, at in await newer_signatures(ctx.settings.rpc_url, cursor["name"], cursor["signature"])]
+        behind = [at for at in unseen if at <= slot]
+        if behind:
+            proven = min(proven, min(behind) - 1)
+            why = (f"{len(behind)} program transactions at or below slot {slot} are not indexed yet "
+                   f"(the indexer's cursor is at slot {cursor['slot']})")  # fmt: skip
+    return proven, why
+
+
+async def _judge(ctx: JobContext, reading: dict[str, Any], since: int | None) -> dict[str, Any]:
+    """One reading against the warehouse: the verdict, and for each vault that differs the creator, the mint,
+    both balances and the warehouse's transactions on that vault since the last matching reading."""
+    from warehouse.jobs.chain import rooted_slots
+
+    slot = int(reading["slot"])
+    vaults = [(str(c), str(m), None if a is None else int(a), int(at)) for c, m, a, at in reading["vaults"]]
+    async with ctx.pool.acquire() as conn:
+        books = {at: {(r["creator"], r["mint"]): int(r["balance"]) for r in await conn.fetch(_BOOKS, at)}
+                 for at in sorted({at for *_, at in vaults})}  # fmt: skip
+    # no account on chain holds nothing: a vault created after the reading's slot, or a token never received
+    differ = [(c, m, a, at, books[at].get((c, m), 0)) for c, m, a, at in vaults if (a or 0) != books[at].get((c, m), 0)]
+    base = {"slot": slot, "vaults": len(vaults), "read_at": reading.get("read_at")}
+    if differ:
+        # confirmed rows at or below the slot from a slot that died: the indexer's finality pass removes them
+        # shortly; until then they are no evidence of a mismatch, and the reading waits for the next run
+        async with ctx.pool.acquire() as conn:
+            unsettled = {int(r["slot"]) for r in await conn.fetch(
+                "SELECT DISTINCT slot FROM transactions WHERE commitment = 'confirmed' AND slot <= $1", slot
+            )}  # fmt: skip
+        dead = sorted(unsettled - await rooted_slots(ctx.settings.rpc_url, min(unsettled), slot)) if unsettled else []
+        if dead:
+            return _skipped(f"the warehouse still holds rows of slot(s) {', '.join(map(str, dead[:5]))}, which "
+                            f"never finalized; the indexer's finality pass removes them", slot)  # fmt: skip
+    mismatches, found = [], []
+    for creator, mint, on_chain, at, ours in differ:
+        async with ctx.pool.acquire() as conn:
+            moved = await conn.fetch(_MOVED, creator, mint, -1 if since is None else since, at)
+        evidence = {"creator": creator, "mint": mint or None, "chain": on_chain, "warehouse": ours, "slot": at,
+                    "since_slot": since, "signature_count": len(moved),
+                    "signatures": [r["signature"] for r in moved[:SIGNATURES_SHOWN]]}  # fmt: skip
+        mismatches.append(evidence)
         unit = "lamports" if not mint else f"base units of {mint}"
         what = "vault" if not mint else "token vault"
         found.append(rules.Anomaly(
-            "reconciliation", "critical", f"reconciliation:{creator}:{mint + ':' if mint else ''}{reading.slot}",
-            f"{what} holds {on_chain} {unit} on chain, the warehouse says {ours}",
-            {"signatures": [], "slot": reading.slot, "mint": mint or None, "chain": on_chain, "warehouse": ours},
-            creator,
+            "reconciliation", "critical",
+            # one anomaly per discrepancy: the same vault still differing later updates its evidence
+            f"reconciliation:{creator}:{mint + ':' if mint else ''}since:{since}",
+            f"{what} holds {on_chain} {unit} on chain at slot {at}, the warehouse says {ours}",
+            {k: v for k, v in evidence.items() if k != "creator"}, creator,
         ))  # fmt: skip
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        await io.upsert_anomalies(conn, found)
-    ctx.notes["reconcile"] = {"slot": reading.slot, "vaults": len(chain) - len(moving), "in_flight": len(moving),
-                              "token_vaults": len(reading.tokens), "mismatches": len(found)}  # fmt: skip
-    return len(chain)
+    if found:
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            await io.upsert_anomalies(conn, found)
+    return {"verdict": "mismatch" if mismatches else "match", **base, "mismatches": mismatches}
 
 
 JOBS: dict[str, Callable[[JobContext], Awaitable[int]]] = {
@@ -264,5 +357,5 @@ async def run_jobs(ctx: JobContext, names: Sequence[str] | None = None) -> list[
                 "UPDATE job_runs SET finished_at = now(), rows = $2, error = $3, watermark = $4::jsonb WHERE id = $1",
                 run_id, rows, error, json.dumps(ctx.notes, default=str),
             )  # fmt: skip
-        results.append(JobResult(name, rows, time.perf_counter() - started, error))
+        results.append(JobResult(name, rows, time.perf_counter() - started, error, dict(ctx.notes)))
     return results

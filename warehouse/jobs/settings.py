@@ -25,6 +25,5 @@ class JobSettings(BaseSettings):
     anomalies_every_s: int = Field(default=30, ge=1)
     reconcile_every_s: int = Field(default=300, ge=1)
     misfire_grace_s: int = Field(default=60, ge=1)
-    reconcile_settle_s: float = Field(default=1.0, ge=0, description="Seconds between the two vault readings")
     rules: RuleSettings = Field(default_factory=RuleSettings)
     warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)

@@ -28,6 +28,7 @@ __all__ = [
     "payout_totals",
     "platform_kpis",
     "post_earnings",
+    "reconciliation_status",
     "set_anomaly_status",
     "statement",
     "top_supporters",
@@ -266,3 +267,26 @@ async def creator_mints(pool: asyncpg.Pool, creator: str) -> list[str]:
             "SELECT DISTINCT mint FROM creator_daily_earnings WHERE creator = $1 AND mint <> '' ORDER BY mint", creator
         )
     return [r["mint"] for r in rows]
+
+
+async def reconciliation_status(pool: asyncpg.Pool) -> dict[str, Any]:
+    """The latest reconciliation verdict (match or mismatch, kept in the job's watermark) with its age in
+    seconds (since its vaults were read), and the last run: when, whether it failed, what it noted."""
+    async with pool.acquire() as conn:
+        mark = await conn.fetchval("SELECT value::text FROM job_watermarks WHERE job = 'reconcile'")
+        run = await conn.fetchrow(
+            "SELECT started_at, error IS NOT NULL AS failed, watermark::text AS notes FROM job_runs "
+            "WHERE job = 'reconcile' AND finished_at IS NOT NULL ORDER BY id DESC LIMIT 1"
+        )
+        now = await conn.fetchval("SELECT extract(epoch FROM now())::float8")
+    verdict = (json.loads(mark) if mark else {}).get("verdict")
+    at = verdict.get("read_at") if isinstance(verdict, dict) else None
+    last = None
+    if run is not None:
+        notes = json.loads(run["notes"] or "{}").get("reconcile")
+        last = {"started_at": run["started_at"], "failed": run["failed"], "notes": notes}
+    return {
+        "verdict": verdict if isinstance(verdict, dict) else None,
+        "age_seconds": None if at is None else max(0.0, round(float(now) - float(at), 1)),
+        "last_run": last,
+    }
