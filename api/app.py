@@ -93,7 +93,7 @@ def create_app(settings: ApiSettings | None = None, *, database_url: str | None 
         description="Indexed gift totals and history of the MEMEFANS gift pool. Public chain data only.",
         lifespan=lifespan,
     )
-    app.state.max_lag_slots = 150
+    app.state.max_lag_seconds = settings.max_lag_seconds
     app.include_router(v1_router)
     app.include_router(actions_router)
     _install_errors(app)

@@ -40,7 +40,10 @@ class AsOf(_Model):
     slot: int = Field(description="The newest slot whose rows the response includes")
     commitment: Commitment = Field(description="The commitment of the least final row included")
     indexer_lag_slots: int | None = Field(description="Chain tip slot minus the indexer's cursor slot")
-    indexer_lag_seconds: float | None = Field(description="Seconds between the tip and the cursor's block time")
+    indexer_lag_seconds: float | None = Field(
+        description="Seconds the warehouse is behind the chain now: the lag the indexer recorded with its last "
+        "cursor, plus the time since it wrote it (so it keeps growing when the indexer stops)"
+    )
 
 
 class CreatorBalance(_Model):
@@ -139,7 +142,10 @@ class WalletBalancesResponse(_Model):
 
 
 class HealthResponse(_Model):
-    status: Literal["ok", "degraded", "down"]
+    status: Literal["ok", "degraded", "down"] = Field(
+        description="degraded: nothing indexed yet, or the indexer's lag now exceeds MEMEFANS_API_MAX_LAG_SECONDS "
+        "(30 s by default); down: the warehouse is unreachable"
+    )
     database: Literal["ok", "down"]
     cursor_slot: int | None
     tip_slot: int | None

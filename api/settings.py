@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from warehouse.freshness import STALE_AFTER_SECONDS
 from warehouse.settings import WarehouseSettings
 
 __all__ = ["EXTENSION_ID", "ApiSettings"]
@@ -27,4 +28,9 @@ class ApiSettings(BaseSettings):
     rate_limit_burst: int = Field(default=600, ge=1, description="Requests a client IP may make at once")
     cache_max_age: int = Field(default=5, ge=0, description="Cache-Control max-age of data responses, seconds")
     rpc_url: str = Field(default="http://127.0.0.1:8899", description="Solana JSON-RPC for Actions transactions")
+    max_lag_seconds: float = Field(
+        default=STALE_AFTER_SECONDS,
+        gt=0,
+        description="/v1/health says degraded when the indexer's lag now exceeds this many seconds",
+    )
     warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)

@@ -223,13 +223,14 @@ async def health(request: Request) -> HealthResponse:
             indexer_lag_seconds=None,
             as_of=None,
         )
-    lag = fresh.lag_slots
+    # degraded while the indexer's lag now (warehouse.freshness) is past the limit: a dead indexer's lag
+    # keeps growing, so it turns degraded within the limit's seconds of the indexer's last cursor write
     return HealthResponse(
-        status="ok" if lag is not None and lag < request.app.state.max_lag_slots else "degraded",
+        status="degraded" if fresh.is_stale(request.app.state.max_lag_seconds) else "ok",
         database="ok",
         cursor_slot=fresh.cursor_slot,
         tip_slot=fresh.tip_slot,
-        indexer_lag_slots=lag,
+        indexer_lag_slots=fresh.lag_slots,
         indexer_lag_seconds=fresh.lag_seconds,
         as_of=_as_of(fresh, 0, True) if fresh.cursor_slot is not None else None,  # the cursor moves at confirmed
     )

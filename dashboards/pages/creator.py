@@ -17,6 +17,7 @@ from dash import Dash, Input, Output, State, callback_context, dash_table, dcc, 
 
 from dashboards.data import Warehouse
 from dashboards.figures.earnings import earnings_figure, resample_earnings
+from warehouse.freshness import STALE_AFTER_SECONDS
 from warehouse.queries import dashboard as q
 
 __all__ = ["layout", "register"]
@@ -45,7 +46,7 @@ def layout(warehouse: Warehouse, creator: str) -> html.Div:
             id="lag-banner",
             className="banner",
         )
-        if lag is not None and float(lag) > 30
+        if lag is not None and float(lag) > STALE_AFTER_SECONDS
         else html.Div(id="lag-banner", hidden=True)
     )
     pending = int(info["balance"]) - int(info["settled_balance"])

@@ -24,10 +24,10 @@ from typing import Any
 
 import asyncpg
 
+from warehouse.freshness import LATEST_CURSOR
 from warehouse.jobs import io, rules, transforms
 from warehouse.jobs.frames import records
 from warehouse.jobs.settings import JobSettings
-from warehouse.queries.dashboard import LAG_NOW
 
 __all__ = ["JOBS", "JobContext", "JobResult", "run_jobs"]
 
@@ -145,7 +145,7 @@ async def anomalies(ctx: JobContext) -> int:
         funded = await io.load_funding(conn)
         transactions = await io.load_transactions(conn)
         creators = await io.load_creators(conn)
-        lag = await conn.fetchrow(f"SELECT slot, {LAG_NOW} FROM cursors ORDER BY updated_at DESC LIMIT 1")
+        lag = await conn.fetchrow(LATEST_CURSOR)  # slot and lag_now: the one definition of freshness
     authorities = {str(c["creator"]): str(c["authority"]) for c in records(creators) if c["authority"]}
     found = [
         *rules.large_withdrawals(withdrawals, settings),

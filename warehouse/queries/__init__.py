@@ -14,6 +14,9 @@ from typing import Any
 
 import asyncpg
 
+# how current the warehouse is: one definition (warehouse.freshness), re-exported for the API
+from warehouse.freshness import Freshness, freshness
+
 __all__ = [
     "CreatorSummary",
     "Freshness",
@@ -109,21 +112,6 @@ class WalletCreator:
     gifted: int
     gift_count: int
     last_gift_slot: int
-
-
-@dataclass(frozen=True)
-class Freshness:
-    """How current the warehouse is: the indexer's cursor against the chain tip it last saw."""
-
-    cursor_slot: int | None
-    tip_slot: int | None
-    lag_seconds: float | None
-
-    @property
-    def lag_slots(self) -> int | None:
-        if self.cursor_slot is None or self.tip_slot is None:
-            return None
-        return max(0, self.tip_slot - self.cursor_slot)
 
 
 _GIFT_COLUMNS = """g.signature, g.ix_path, g.event_index, g.fan, c.platform, c.handle, g.mint, g.amount, g.fee,
@@ -305,21 +293,4 @@ async def post_summary(pool: asyncpg.Pool, platform: str, post_id: str) -> PostS
         tokens=tuple(tokens),
         max_slot=max((int(r["max_slot"]) for r in rows), default=0),
         has_pending=any(r["pending"] for r in rows),
-    )
-
-
-async def freshness(pool: asyncpg.Pool) -> Freshness:
-    """The newest cursor; the indexer records the tip it saw in the cursor's details (`tip_slot`)."""
-    async with pool.acquire() as conn:
-        row = await conn.fetchrow("SELECT slot, details FROM cursors ORDER BY updated_at DESC, name LIMIT 1")
-    if row is None:
-        return Freshness(None, None, None)
-    raw = row["details"]
-    details = json.loads(raw) if isinstance(raw, str) else (raw or {})
-    tip = details.get("tip_slot")
-    lag_seconds = details.get("lag_seconds")
-    return Freshness(
-        cursor_slot=int(row["slot"]),
-        tip_slot=int(tip) if tip is not None else int(row["slot"]),
-        lag_seconds=float(lag_seconds) if lag_seconds is not None else None,
     )

@@ -9,6 +9,9 @@ from typing import Any
 
 import asyncpg
 
+from warehouse.freshness import LAG_NOW as _LAG_NOW
+from warehouse.freshness import freshness
+
 __all__ = [
     "GIFT_SORTS",
     "LAG_NOW",
@@ -36,10 +39,8 @@ __all__ = [
 
 STATUSES = ("open", "acknowledged", "resolved", "false_positive")
 
-# The indexer's lag now: what it recorded with its cursor plus the time since it last wrote one. A running
-# indexer writes its cursor every sweep (about a second), even with nothing new; a stalled or dead one does
-# not, and its lag keeps growing here instead of freezing at the last value it wrote.
-LAG_NOW = "coalesce((details->>'lag_seconds')::float8, 0) + extract(epoch FROM now() - updated_at)::float8 AS lag_now"
+# the indexer's lag now, as a column `lag_now`: the one definition in warehouse.freshness
+LAG_NOW = f"{_LAG_NOW} AS lag_now"
 
 
 def _rows(records: list[asyncpg.Record]) -> list[dict[str, Any]]:
@@ -158,9 +159,7 @@ async def set_anomaly_status(pool: asyncpg.Pool, anomaly_id: int, status: str, w
 
 async def indexer_lag(pool: asyncpg.Pool) -> float | None:
     """The indexer's lag now, in seconds (None: nothing indexed yet): the one figure a creator's banner needs."""
-    async with pool.acquire() as conn:
-        lag = await conn.fetchval(f"SELECT {LAG_NOW} FROM cursors ORDER BY updated_at DESC LIMIT 1")
-    return None if lag is None else round(float(lag), 1)
+    return (await freshness(pool)).lag_seconds
 
 
 async def indexer_health(pool: asyncpg.Pool) -> dict[str, Any]:
