@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import json
 import logging
 import signal
@@ -25,8 +26,11 @@ from indexer.projection import Projector
 from indexer.settings import IndexerSettings
 from indexer.sources import BackfillSource, LiveSource, RpcClient, SourceError
 from indexer.sources.base import Batch, Source
-from warehouse.db import effective_url
+from memefans.ops import quiet_http_clients
+from warehouse.db import connect, effective_url
 from warehouse.errors import WarehouseError
+from warehouse.identity import ChainIdentity, claim
+from warehouse.settings import WarehouseSettings
 from warehouse.sink import open_sink
 
 __all__ = ["main"]
@@ -106,22 +110,52 @@ def _parser(settings: IndexerSettings) -> argparse.ArgumentParser:
     return parser
 
 
+def start_fresh_hint(warehouse: WarehouseSettings) -> str:
+    """How to begin from an empty warehouse, for the chain-mismatch sentence: what really works here."""
+    if warehouse.database_url:
+        return "to index it, point DATABASE_URL at another database (migrated with `memefans db migrate`)"
+    return (
+        f"to index it, start an empty warehouse: `memefans db down`, remove {warehouse.pg_dir}, then "
+        "`memefans db up` and `memefans db migrate` (or set MEMEFANS_DATA_DIR or DATABASE_URL to another one)"
+    )
+
+
+async def claim_chain(
+    rpc: RpcClient, url: str, settings: IndexerSettings, *, start_fresh: str | None = None
+) -> ChainIdentity:
+    """Record the chain (its genesis hash) and program this warehouse holds, or check them: a warehouse
+    belongs to one chain, and a second one's history must not be mixed into it (ChainMismatch)."""
+    genesis = await rpc.call("getGenesisHash", [])
+    asked = ChainIdentity(str(genesis), settings.program_id, settings.rpc_url)
+    conn = await connect(url, timeout=settings.warehouse.connect_timeout)
+    try:
+        if await claim(conn, asked, start_fresh=start_fresh or start_fresh_hint(settings.warehouse)):
+            log.info("warehouse claimed for this chain", extra={"genesis_hash": asked.genesis_hash})
+    finally:
+        await conn.close()
+    return asked
+
+
 async def run(
     settings: IndexerSettings,
     *,
     database_url: str | None = None,
     on_batch: Callable[[Batch, Stats], None] | None = None,
+    start_fresh: str | None = None,
 ) -> Stats:
     """Build the parts from `settings` and run until the backfill ends (--backfill-only) or cancelled.
-    `on_batch` is called after every committed batch (progress, measurements)."""
+    `on_batch` is called after every committed batch (progress, measurements). Before anything is written,
+    the warehouse's chain and program are checked (`start_fresh`: how to begin anew, for the refusal)."""
     idl = load_idl(settings.idl)
     if idl.address != settings.program_id:
         idl = idl.with_address(settings.program_id)
     decoder = Decoder([idl])
     projector = Projector(settings.program_id)
-    sink = await open_sink(database_url or effective_url(settings.warehouse))
+    url = database_url or effective_url(settings.warehouse)
+    sink = await open_sink(url)
     try:
         async with RpcClient(settings.rpc_url, concurrency=settings.concurrency) as rpc:
+            await claim_chain(rpc, url, settings, start_fresh=start_fresh)
             source: Source
             if settings.backfill_only:
                 source = BackfillSource(
@@ -161,6 +195,7 @@ def main(argv: list[str]) -> int:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLines())
     logging.basicConfig(level=args.log_level.upper(), handlers=[handler], force=True)
+    quiet_http_clients()
     settings = defaults.model_copy(
         update={
             "rpc_url": args.rpc_url,
@@ -178,7 +213,17 @@ def main(argv: list[str]) -> int:
     if settings.metrics_port:
         from prometheus_client import start_http_server
 
-        start_http_server(settings.metrics_port, settings.metrics_host, registry=metrics.REGISTRY)
+        try:
+            start_http_server(settings.metrics_port, settings.metrics_host, registry=metrics.REGISTRY)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            print(
+                f"memefans index: port {settings.metrics_port} is in use; choose another with --metrics-port "
+                "or MEMEFANS_INDEXER_METRICS_PORT (0: no metrics server)",
+                file=sys.stderr,
+            )
+            return 1
     log.info(
         "indexing",
         extra={"rpc_url": settings.rpc_url, "program_id": settings.program_id, "live": not settings.backfill_only},
